@@ -1,0 +1,132 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import { InvalidOptionError } from './errors.js';
+
+/**
+ * A check on one option: the value passes through on the right, or an
+ * {@link InvalidOptionError} on the left names the option and what was expected.
+ *
+ * @category Options
+ */
+export type OptionRule<A = number> = (
+  owner: string,
+  option: string,
+  value: unknown,
+) => E.Either<InvalidOptionError, A>;
+
+const rule =
+  (expected: string, ok: (v: number) => boolean): OptionRule =>
+  (owner, option, value) =>
+    typeof value === 'number' && Number.isFinite(value) && ok(value)
+      ? E.right(value)
+      : E.left(new InvalidOptionError(owner, option, value, expected));
+
+/** A finite number. @category Options */
+export const finite: OptionRule = rule('a finite number', () => true);
+/** A finite number `> 0`. @category Options */
+export const positive: OptionRule = rule('a finite number > 0', (v) => v > 0);
+/** A finite number `>= 0`. @category Options */
+export const nonNegative: OptionRule = rule('a finite number >= 0', (v) => v >= 0);
+/** An integer `>= 0`. @category Options */
+export const nonNegativeInteger: OptionRule = rule('an integer >= 0', (v) => Number.isInteger(v) && v >= 0);
+/** An integer `>= 1`. @category Options */
+export const positiveInteger: OptionRule = rule('an integer >= 1', (v) => Number.isInteger(v) && v >= 1);
+/** A decay rate in `[0, 1)`, e.g. Adam's `b1`. @category Options */
+export const decayRate: OptionRule = rule('a number in [0, 1)', (v) => v >= 0 && v < 1);
+/** A fraction in `[0, 1]`. @category Options */
+export const fraction: OptionRule = rule('a number in [0, 1]', (v) => v >= 0 && v <= 1);
+
+/**
+ * A number in a closed or half-open interval.
+ *
+ * @category Options
+ * @example
+ * ```ts
+ * import { inRange } from '@tfopt/core';
+ * const gainRate = inRange(0, 1, { upperOpen: true });
+ * ```
+ */
+export function inRange(
+  low: number,
+  high: number,
+  { lowerOpen = false, upperOpen = false }: { lowerOpen?: boolean; upperOpen?: boolean } = {},
+): OptionRule {
+  const text = `a number in ${lowerOpen ? '(' : '['}${low}, ${high}${upperOpen ? ')' : ']'}`;
+  return rule(
+    text,
+    (v) => (lowerOpen ? v > low : v >= low) && (upperOpen ? v < high : v <= high),
+  );
+}
+
+/**
+ * One of a fixed set of strings.
+ *
+ * @category Options
+ */
+export function oneOf<const T extends string>(...allowed: readonly T[]): OptionRule<T> {
+  return (owner, option, value) =>
+    typeof value === 'string' && (allowed as readonly string[]).includes(value)
+      ? E.right(value as T)
+      : E.left(
+          new InvalidOptionError(owner, option, value, `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`),
+        );
+}
+
+/** A boolean. @category Options */
+export const boolean: OptionRule<boolean> = (owner, option, value) =>
+  typeof value === 'boolean'
+    ? E.right(value)
+    : E.left(new InvalidOptionError(owner, option, value, 'true or false'));
+
+/**
+ * A number checked by `numberRule`, or a function (a schedule or a callback),
+ * which is checked when called.
+ *
+ * @category Options
+ */
+export function numberOrFunction(numberRule: OptionRule): OptionRule<number | ((...args: never[]) => unknown)> {
+  return (owner, option, value) =>
+    typeof value === 'function'
+      ? E.right(value as (...args: never[]) => unknown)
+      : numberRule(owner, option, value);
+}
+
+/**
+ * Check several options of one owner; the first failure wins.
+ *
+ * @category Options
+ * @example
+ * ```ts
+ * import { validateOptions, decayRate, positive } from '@tfopt/core';
+ * const checked = validateOptions('adam', { b1: [0.9, decayRate], eps: [1e-8, positive] });
+ * // checked is Right(undefined); with b1: 1.5 it is Left(InvalidOptionError)
+ * ```
+ */
+export function validateOptions(
+  owner: string,
+  checks: Record<string, readonly [unknown, OptionRule<unknown>]>,
+): E.Either<InvalidOptionError, void> {
+  let result: E.Either<InvalidOptionError, void> = E.right(undefined);
+  for (const [option, [value, check]] of Object.entries(checks)) {
+    result = pipe(
+      result,
+      E.chain(() => check(owner, option, value)),
+      E.map(() => undefined),
+    );
+  }
+  return result;
+}
+
+/**
+ * {@link validateOptions}, then throw the {@link InvalidOptionError} if any.
+ * Transforms call this at construction.
+ *
+ * @category Options
+ */
+export function assertOptions(
+  owner: string,
+  checks: Record<string, readonly [unknown, OptionRule<unknown>]>,
+): void {
+  const result = validateOptions(owner, checks);
+  if (E.isLeft(result)) throw result.left;
+}

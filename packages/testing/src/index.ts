@@ -1,0 +1,3 @@
+export * from './backends.js';
+export * from './compare.js';
+export * from './properties.js';
