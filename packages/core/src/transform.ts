@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Monoid } from 'fp-ts/lib/Monoid.js';
 import { TfoptError } from './errors.js';
+import { type TransformSpec, specOf } from './spec.js';
 import type { Tree } from './tree.js';
 
 /**
@@ -46,6 +47,8 @@ export interface GradientTransformation<S = unknown> {
     params?: Tree,
     context?: UpdateContext,
   ) => readonly [Tree, S];
+  /** How the transform was built, when its factory records it (see `withSpec`). */
+  readonly spec?: TransformSpec;
 }
 
 /** The state type of a transform. @category Transforms */
@@ -75,7 +78,11 @@ const EMPTY: EmptyState = Object.freeze({}) as EmptyState;
  * ```
  */
 export function identity(): GradientTransformation<EmptyState> {
-  return { init: () => EMPTY, update: (updates) => [updates, EMPTY] };
+  return {
+    init: () => EMPTY,
+    update: (updates) => [updates, EMPTY],
+    spec: { name: 'identity', args: [] },
+  };
 }
 
 /**
@@ -130,7 +137,12 @@ export function tidy<T>(body: () => T): T {
 export function chain<const T extends readonly GradientTransformation<any>[]>(
   ...transforms: T
 ): GradientTransformation<ChainState<T>> {
+  const childSpecs = transforms.map(specOf);
+  const spec = childSpecs.every((s) => s !== undefined)
+    ? { spec: { name: 'chain', args: childSpecs } as TransformSpec }
+    : {};
   return {
+    ...spec,
     init: (params) => tidy(() => transforms.map((t) => t.init(params))) as unknown as ChainState<T>,
     update: (updates, state, params, context) => {
       if (!Array.isArray(state) || state.length !== transforms.length) {
