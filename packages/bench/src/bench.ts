@@ -56,7 +56,11 @@ function setup(): Setup {
   const grads: Record<string, tf.Tensor> = {};
   let seed = 1;
   for (const [name, shape] of Object.entries(SHAPES)) {
-    vars[name] = tf.variable(tf.randomNormal(shape, 0, 0.05, 'float32', seed++), true, `${name}-${Math.random()}`);
+    vars[name] = tf.variable(
+      tf.randomNormal(shape, 0, 0.05, 'float32', seed++),
+      true,
+      `${name}-${Math.random()}`,
+    );
     grads[name] = tf.randomNormal(shape, 0, 0.01, 'float32', seed++);
   }
   return { vars, grads };
@@ -103,13 +107,17 @@ function measure(
   };
   dispose();
   treeDispose([s.vars, s.grads]);
-  if (result.leakedTensors !== 0) console.error(`warning: ${label} leaked ${result.leakedTensors} tensors`);
+  if (result.leakedTensors !== 0)
+    console.error(`warning: ${label} leaked ${result.leakedTensors} tensors`);
   return result;
 }
 
 function trainRef(optimizer: tf.Optimizer) {
   return (s: Setup) => ({
-    stepFn: () => optimizer.applyGradients(Object.fromEntries(Object.entries(s.grads).map(([k, g]) => [s.vars[k]!.name, g]))),
+    stepFn: () =>
+      optimizer.applyGradients(
+        Object.fromEntries(Object.entries(s.grads).map(([k, g]) => [s.vars[k]!.name, g])),
+      ),
     dispose: () => optimizer.dispose(),
   });
 }
@@ -144,7 +152,12 @@ async function main(): Promise<void> {
     const lr = 1e-3;
     const refAdam = measure('tf.train.adam', trainRef(tf.train.adam(lr, 0.9, 0.999, 1e-7)), args);
     const refMomentum = measure('tf.train.momentum', trainRef(tf.train.momentum(lr, 0.9)), args);
-    const cases: [string, string, Measurement, (s: Setup) => { stepFn: () => void; dispose: () => void }][] = [
+    const cases: [
+      string,
+      string,
+      Measurement,
+      (s: Setup) => { stepFn: () => void; dispose: () => void },
+    ][] = [
       ['adam', 'tf.train.adam', refAdam, tfopt(adam(lr, { eps: 1e-7 }))],
       ['egAdam', 'tf.train.adam', refAdam, tfopt(egAdam(lr, { eps: 1e-7 }))],
       ['sgd (momentum 0.9)', 'tf.train.momentum', refMomentum, tfopt(sgd(lr, { momentum: 0.9 }))],
@@ -157,14 +170,17 @@ async function main(): Promise<void> {
       rows.push({ backend, name, reference: refName, m, ratio: m.msPerStep / ref.msPerStep });
     }
   }
-  const header = '| backend | optimizer | ms/step | ratio vs reference | reference | state tensors | state MB | leaked |';
+  const header =
+    '| backend | optimizer | ms/step | ratio vs reference | reference | state tensors | state MB | leaked |';
   const lines = [header, '|---|---|---:|---:|---|---:|---:|---:|'];
   for (const r of rows) {
     lines.push(
       `| ${r.backend} | ${r.name} | ${r.m.msPerStep.toFixed(3)} | ${r.reference === '-' ? '1.00' : r.ratio.toFixed(2)} | ${r.reference} | ${r.m.stateTensors} | ${(r.m.stateBytes / 2 ** 20).toFixed(2)} | ${r.m.leakedTensors} |`,
     );
   }
-  console.log(`MLP 784-256-10 (${Object.values(SHAPES).reduce((s, sh) => s + sh.reduce((a, b) => a * b, 1), 0)} parameters), ${args.blocks} blocks x ${args.steps} steps, median\n`);
+  console.log(
+    `MLP 784-256-10 (${Object.values(SHAPES).reduce((s, sh) => s + sh.reduce((a, b) => a * b, 1), 0)} parameters), ${args.blocks} blocks x ${args.steps} steps, median\n`,
+  );
   console.log(lines.join('\n'));
 }
 

@@ -18,7 +18,13 @@ import { assertSameStructure, collectTensors, type Tree, treeFlatten, treeMap } 
  */
 export function applyUpdates(params: Tree, updates: Tree): Tree {
   assertSameStructure(params, updates, ['params', 'updates']);
-  return tidy(() => treeMap((p, u) => (u.dtype === p.dtype ? tf.add(p, u) : tf.add(p, tf.cast(u, p.dtype))), params, updates));
+  return tidy(() =>
+    treeMap(
+      (p, u) => (u.dtype === p.dtype ? tf.add(p, u) : tf.add(p, tf.cast(u, p.dtype))),
+      params,
+      updates,
+    ),
+  );
 }
 
 /**
@@ -33,7 +39,10 @@ export function applyUpdatesToVariables(variables: Tree, updates: Tree): void {
   const vars = treeFlatten(variables);
   for (const { path, tensor } of vars) {
     if (!(tensor instanceof tf.Variable)) {
-      throw new TreeStructureError(path, 'expected a tf.Variable (use applyUpdates for plain tensors)');
+      throw new TreeStructureError(
+        path,
+        'expected a tf.Variable (use applyUpdates for plain tensors)',
+      );
     }
   }
   const deltas = treeFlatten(updates);

@@ -28,9 +28,15 @@ export const positive: OptionRule = rule('a finite number > 0', (v) => v > 0);
 /** A finite number `>= 0`. @category Options */
 export const nonNegative: OptionRule = rule('a finite number >= 0', (v) => v >= 0);
 /** An integer `>= 0`. @category Options */
-export const nonNegativeInteger: OptionRule = rule('an integer >= 0', (v) => Number.isInteger(v) && v >= 0);
+export const nonNegativeInteger: OptionRule = rule(
+  'an integer >= 0',
+  (v) => Number.isInteger(v) && v >= 0,
+);
 /** An integer `>= 1`. @category Options */
-export const positiveInteger: OptionRule = rule('an integer >= 1', (v) => Number.isInteger(v) && v >= 1);
+export const positiveInteger: OptionRule = rule(
+  'an integer >= 1',
+  (v) => Number.isInteger(v) && v >= 1,
+);
 /** A decay rate in `[0, 1)`, e.g. Adam's `b1`. @category Options */
 export const decayRate: OptionRule = rule('a number in [0, 1)', (v) => v >= 0 && v < 1);
 /** A fraction in `[0, 1]`. @category Options */
@@ -52,10 +58,7 @@ export function inRange(
   { lowerOpen = false, upperOpen = false }: { lowerOpen?: boolean; upperOpen?: boolean } = {},
 ): OptionRule {
   const text = `a number in ${lowerOpen ? '(' : '['}${low}, ${high}${upperOpen ? ')' : ']'}`;
-  return rule(
-    text,
-    (v) => (lowerOpen ? v > low : v >= low) && (upperOpen ? v < high : v <= high),
-  );
+  return rule(text, (v) => (lowerOpen ? v > low : v >= low) && (upperOpen ? v < high : v <= high));
 }
 
 /**
@@ -68,7 +71,12 @@ export function oneOf<const T extends string>(...allowed: readonly T[]): OptionR
     typeof value === 'string' && (allowed as readonly string[]).includes(value)
       ? E.right(value as T)
       : E.left(
-          new InvalidOptionError(owner, option, value, `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`),
+          new InvalidOptionError(
+            owner,
+            option,
+            value,
+            `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`,
+          ),
         );
 }
 
@@ -84,7 +92,9 @@ export const boolean: OptionRule<boolean> = (owner, option, value) =>
  *
  * @category Options
  */
-export function numberOrFunction(numberRule: OptionRule): OptionRule<number | ((...args: never[]) => unknown)> {
+export function numberOrFunction(
+  numberRule: OptionRule,
+): OptionRule<number | ((...args: never[]) => unknown)> {
   return (owner, option, value) =>
     typeof value === 'function'
       ? E.right(value as (...args: never[]) => unknown)

@@ -21,11 +21,17 @@ export type ScalarOrSchedule = number | Schedule;
  *
  * @category Schedules
  */
-export function evaluateSchedule(value: ScalarOrSchedule, count: number, what = 'schedule'): number {
+export function evaluateSchedule(
+  value: ScalarOrSchedule,
+  count: number,
+  what = 'schedule',
+): number {
   if (typeof value === 'number') return value;
   const out = value(count);
   if (typeof out !== 'number' || !Number.isFinite(out)) {
-    throw new TfoptError(`${what} returned ${String(out)} at count ${count}; expected a finite number`);
+    throw new TfoptError(
+      `${what} returned ${String(out)} at count ${count}; expected a finite number`,
+    );
   }
   return out;
 }

@@ -57,7 +57,11 @@ export function withFunctionSpec<F extends (...args: never[]) => unknown>(
 
 /** The spec of a transform or schedule, if it has one. @category Specs */
 export function specOf(value: unknown): TransformSpec | undefined {
-  if ((typeof value === 'object' || typeof value === 'function') && value !== null && 'spec' in value) {
+  if (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    'spec' in value
+  ) {
     return (value as HasSpec).spec;
   }
   return undefined;

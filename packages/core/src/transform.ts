@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Monoid } from 'fp-ts/lib/Monoid.js';
 import { TfoptError } from './errors.js';
-import { type TransformSpec, specOf } from './spec.js';
+import { specOf, type TransformSpec } from './spec.js';
 import type { Tree } from './tree.js';
 
 /**

@@ -78,7 +78,7 @@ export function treeFlatten(tree: Tree, path = ''): TreeLeaf[] {
     if (isTensor(node)) {
       out.push({ path: at, tensor: node });
     } else if (Array.isArray(node)) {
-      node.forEach((child, i) => walk(child, joinPath(at, i)));
+      for (let i = 0; i < node.length; i++) walk(node[i], joinPath(at, i));
     } else if (isPlainObject(node)) {
       for (const key of Object.keys(node)) walk(node[key], joinPath(at, key));
     } else {
@@ -160,29 +160,31 @@ function mapAt(
         throw new TreeStructureError(path, `expected an object, got ${describe(other)}`);
       }
       for (const key of keys) {
-        if (!(key in other)) {
+        if (!Object.hasOwn(other, key)) {
           throw new TreeStructureError(joinPath(path, key), 'missing in one of the trees');
         }
       }
       const otherKeys = Object.keys(other);
       if (otherKeys.length !== keys.length) {
-        const extra = otherKeys.find((k) => !(k in tree));
+        const extra = otherKeys.find((k) => !Object.hasOwn(tree, k));
         throw new TreeStructureError(
           joinPath(path, extra ?? '?'),
           'present in one tree but not in the first',
         );
       }
     }
-    const out: Record<string, Tree> = {};
-    for (const key of keys) {
-      out[key] = mapAt(
-        fn,
-        tree[key],
-        rest.map((other) => (other as Record<string, unknown>)[key]),
-        joinPath(path, key),
-      );
-    }
-    return out;
+    // fromEntries defines own properties, so a key such as "__proto__" stays a key.
+    return Object.fromEntries(
+      keys.map((key) => [
+        key,
+        mapAt(
+          fn,
+          tree[key],
+          rest.map((other) => (other as Record<string, unknown>)[key]),
+          joinPath(path, key),
+        ),
+      ]),
+    );
   }
   throw new TreeStructureError(path, `expected a tensor, array or object, got ${describe(tree)}`);
 }
@@ -276,7 +278,11 @@ export function treeScale(tree: Tree, factor: number | tf.Scalar): Tree {
  * Sum of `fn(leaf)` reduced to a scalar over all leaves, computed with one
  * `addN` rather than a chain of pairwise adds.
  */
-function sumOverLeaves(leaves: tf.Tensor[], fn: (...xs: tf.Tensor[]) => tf.Scalar, rest: tf.Tensor[][] = []): tf.Scalar {
+function sumOverLeaves(
+  leaves: tf.Tensor[],
+  fn: (...xs: tf.Tensor[]) => tf.Scalar,
+  rest: tf.Tensor[][] = [],
+): tf.Scalar {
   return tf.tidy(() => {
     if (leaves.length === 0) return tf.scalar(0);
     const parts = leaves.map((leaf, i) => fn(leaf, ...rest.map((r) => r[i] as tf.Tensor)));

@@ -139,6 +139,10 @@ export interface WarmupConstantScheduleOptions {
  * value(t) = initValue + (peakValue - initValue) * min(t / warmupSteps, 1)
  * ```
  *
+ * `warmupSteps: 0` means no warmup, so the value is `peakValue` from the first
+ * update (where `linearSchedule` with `transitionSteps: 0` would hold its
+ * `initValue`).
+ *
  * @category Schedules
  * @example
  * ```ts
@@ -199,7 +203,7 @@ function buildPolynomial(
 }
 
 /** Shared by the polynomial family; `steps === 0` means no transition. */
-export function polynomialValue(
+function polynomialValue(
   init: number,
   end: number,
   power: number,

@@ -88,18 +88,31 @@ export function optimizerPropertySuite(title: string, table: readonly OptimizerC
     for (const row of table) {
       describe(row.name, () => {
         it('converges on a parabola', () => {
-          const out = runProblem(row.parabola(), parabola, { w: [-3, 4] }, row.parabolaSteps ?? 500);
+          const out = runProblem(
+            row.parabola(),
+            parabola,
+            { w: [-3, 4] },
+            row.parabolaSteps ?? 500,
+          );
           expect(distance(out.w!, [1, -2])).toBeLessThan(row.parabolaTol ?? 1e-2);
         });
 
         it('converges on Rosenbrock', () => {
-          const out = runProblem(row.rosenbrock(), rosenbrock, { xy: [-1.2, 1] }, row.rosenbrockSteps ?? 2000);
+          const out = runProblem(
+            row.rosenbrock(),
+            rosenbrock,
+            { xy: [-1.2, 1] },
+            row.rosenbrockSteps ?? 2000,
+          );
           expect(distance(out.xy!, [1, 1])).toBeLessThan(row.rosenbrockTol ?? 5e-2);
         });
 
         it('keeps the state structure and leaks no tensor over 1,000 steps', () => {
           const tx = row.parabola();
-          const params = { w: tf.variable(tf.tensor1d([-3, 4])), b: [tf.variable(tf.zeros([2, 3]))] };
+          const params = {
+            w: tf.variable(tf.tensor1d([-3, 4])),
+            b: [tf.variable(tf.zeros([2, 3]))],
+          };
           let state = tx.init(params);
           const signature = JSON.stringify(stateSignature(state));
           const grads = { w: tf.tensor1d([0.5, -0.25]), b: [tf.fill([2, 3], 0.1)] };
@@ -123,8 +136,9 @@ export function optimizerPropertySuite(title: string, table: readonly OptimizerC
           const [u1, s1] = tx.update(g1, s0, params);
           const [a, sa] = tx.update(g2, s1, params);
           const [b, sb] = tx.update(g2, s1, params);
-          for (const t of treeFlatten([g1, g2, params] as Tree)) expect(t.tensor.isDisposed).toBe(false);
-          expect(values((treeFlatten(a)[0]!).tensor)).toEqual(values((treeFlatten(b)[0]!).tensor));
+          for (const t of treeFlatten([g1, g2, params] as Tree))
+            expect(t.tensor.isDisposed).toBe(false);
+          expect(values(treeFlatten(a)[0]!.tensor)).toEqual(values(treeFlatten(b)[0]!.tensor));
           expect(JSON.stringify(stateSignature(sa))).toBe(JSON.stringify(stateSignature(sb)));
           treeDispose([params, g1, g2, s0, u1, s1, a, sa, b, sb]);
         });

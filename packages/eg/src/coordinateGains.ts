@@ -1,0 +1,150 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  assertOptions,
+  decayRate,
+  type GradientTransformation,
+  inRange,
+  nonNegative,
+  oneOf,
+  type Tree,
+  tidy,
+  treeFull,
+  treeMapN,
+  treeZerosLike,
+  withSpec,
+} from '@tfopt/core';
+import { checkStructures } from './alignment.js';
+import { assertKnownOptions } from './options.js';
+
+const EG_COORDINATE_GAINS_KEYS = ['learningRate', 'beta', 'signal', 'min', 'max'] as const;
+
+/**
+ * The per-coordinate signal of {@link egCoordinateGains}:
+ * `'sign'` uses `sign(g) * sign(gbar)`; `'product'` the bias-corrected
+ * product `g * gbar / (1 - beta^max(t - 1, 1))`.
+ *
+ * @category Transforms
+ */
+export type EgGainSignal = 'sign' | 'product';
+
+/**
+ * Options of {@link egCoordinateGains}.
+ *
+ * @category Transforms
+ */
+export interface EgCoordinateGainsOptions {
+  /** Rate `eta_p` of the multiplicative gain update. Default `0.01`. */
+  readonly learningRate?: number;
+  /** Decay of the gradient EMA `gbar`, in `[0, 1)`. Default `0.9`. */
+  readonly beta?: number;
+  /** How a coordinate's agreement is measured. Default `'sign'`. */
+  readonly signal?: EgGainSignal;
+  /** Lower bound of the gains, in `(0, 1]`. Default `0.01`. */
+  readonly min?: number;
+  /** Upper bound of the gains, `>= 1`. Default `100`. */
+  readonly max?: number;
+}
+
+/**
+ * State of {@link egCoordinateGains}.
+ *
+ * @category State
+ */
+export interface EgCoordinateGainsState {
+  /** Number of updates done so far. */
+  readonly count: number;
+  /** The gains `p`, shaped like the parameters; start at 1. Summarise with {@link readEgGains}. */
+  readonly gains: Tree;
+  /** The EMA `gbar` of the raw gradients, shaped like the parameters; starts at 0. */
+  readonly gradEma: Tree;
+}
+
+/**
+ * Per-coordinate gains adapted by exponentiated-gradient updates (Amid et al.
+ * 2022), a smooth form of Rprop.
+ *
+ * Keeps gains `p` (starting at 1) and an EMA `gbar` of the raw gradient. Each
+ * step `t` (1-based), with `g` the raw gradient of the step (`context.grads`,
+ * which `chain` provides, or the incoming updates when there is none):
+ *
+ * ```
+ * p    <- clip(p * exp(learningRate * r), min, max)    elementwise
+ * r     = sign(g) * sign(gbar)                          (signal: 'sign')
+ * r     = g * gbar / (1 - beta^max(t - 1, 1))           (signal: 'product')
+ * out   = p * updates
+ * gbar <- beta * gbar + (1 - beta) * g
+ * ```
+ *
+ * The signal compares the current gradient with the EMA of the *previous*
+ * ones: coordinates whose gradient keeps its sign get larger steps,
+ * coordinates that oscillate get smaller ones.
+ *
+ * Sign convention: the updates flowing in must point along the gradient, as
+ * they do before `scaleByLearningRate` flips the sign; the gains are positive
+ * so they never flip it themselves. Place this transform before
+ * `scaleByLearningRate`. With momentum put it before the momentum buffer (as
+ * in the reference optimizer); with Adam or AdaGrad put it after their
+ * normalisation, which would otherwise divide the gains away.
+ *
+ * @category Transforms
+ * @example
+ * ```ts
+ * import { chain } from '@tfopt/core';
+ * import { egCoordinateGains } from '@tfopt/eg';
+ * import { scaleByLearningRate, trace } from '@tfopt/transforms';
+ * const tx = chain(egCoordinateGains(), trace({ decay: 0.9 }), scaleByLearningRate(0.01));
+ * ```
+ */
+export function egCoordinateGains(
+  options?: EgCoordinateGainsOptions,
+): GradientTransformation<EgCoordinateGainsState> {
+  assertKnownOptions('egCoordinateGains', options, EG_COORDINATE_GAINS_KEYS);
+  const { learningRate = 0.01, beta = 0.9, signal = 'sign', min = 0.01, max = 100 } = options ?? {};
+  assertOptions('egCoordinateGains', {
+    learningRate: [learningRate, nonNegative],
+    beta: [beta, decayRate],
+    signal: [signal, oneOf('sign', 'product')],
+    min: [min, inRange(0, 1, { lowerOpen: true })],
+    max: [max, inRange(1, Number.POSITIVE_INFINITY)],
+  });
+
+  // r * learningRate for one leaf; `rate` folds learningRate and the bias
+  // correction into one number so the product signal costs two ops.
+  const scaledSignal =
+    signal === 'sign'
+      ? (g: tf.Tensor, gbar: tf.Tensor, _rate: number) =>
+          tf.mul(tf.mul(tf.sign(g), tf.sign(gbar)), learningRate)
+      : (g: tf.Tensor, gbar: tf.Tensor, rate: number) => tf.mul(tf.mul(g, gbar), rate);
+
+  const tx: GradientTransformation<EgCoordinateGainsState> = {
+    init: (params) =>
+      tidy(() => ({ count: 0, gains: treeFull(params, 1), gradEma: treeZerosLike(params) })),
+    update: (updates, state, _params, context) => {
+      const raw = context?.grads ?? updates;
+      checkStructures('egCoordinateGains', updates, raw, state.gains);
+      const count = state.count + 1;
+      const rate = learningRate / (1 - beta ** Math.max(count - 1, 1));
+      return tidy(() => {
+        const [out, gains, gradEma] = treeMapN(
+          3,
+          (u, g, p, gbar) => {
+            // With a zero rate the gains stay at exactly their value; this also
+            // avoids 0 * inf = NaN when g * gbar overflows.
+            const pNext =
+              learningRate === 0
+                ? p
+                : tf.clipByValue(tf.mul(p, tf.exp(scaledSignal(g, gbar, rate))), min, max);
+            const emaNext = tf.add(tf.mul(gbar, beta), tf.mul(g, 1 - beta));
+            return [tf.mul(u, pNext), pNext, emaNext];
+          },
+          updates,
+          raw,
+          state.gains,
+          state.gradEma,
+        ) as [Tree, Tree, Tree];
+        return [out, { count, gains, gradEma }] as const;
+      });
+    },
+  };
+  return withSpec(tx, 'egCoordinateGains', [options]);
+}

@@ -1,0 +1,162 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { isTensor, treeLeaves } from '@tfopt/core';
+import type { EgCoordinateGainsState } from './coordinateGains.js';
+import type { EgGlobalScaleState } from './globalScale.js';
+import type { HypergradientScaleState } from './hypergradient.js';
+
+// These helpers read states between steps (for logging and plots). They read
+// tensor data back, so keep them off the training hot path.
+
+function hasExactKeys(value: unknown, keys: readonly string[]): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || isTensor(value)) {
+    return false;
+  }
+  const own = Object.keys(value);
+  return own.length === keys.length && keys.every((k) => own.includes(k));
+}
+
+/** True for a state record built by {@link egGlobalScale}. @category State */
+export function isEgGlobalScaleState(value: unknown): value is EgGlobalScaleState {
+  return hasExactKeys(value, ['scale', 'previous']) && isTensor(value.scale);
+}
+
+/** True for a state record built by {@link egCoordinateGains}. @category State */
+export function isEgCoordinateGainsState(value: unknown): value is EgCoordinateGainsState {
+  return hasExactKeys(value, ['count', 'gains', 'gradEma']) && typeof value.count === 'number';
+}
+
+/** True for a state record built by {@link hypergradientScale}. @category State */
+export function isHypergradientScaleState(value: unknown): value is HypergradientScaleState {
+  return hasExactKeys(value, ['alpha', 'previous']) && isTensor(value.alpha);
+}
+
+/** Depth-first search of arrays and plain objects, not descending into matches or tensors. */
+function findAll<T>(state: unknown, match: (value: unknown) => value is T): T[] {
+  const found: T[] = [];
+  const walk = (node: unknown): void => {
+    if (match(node)) {
+      found.push(node);
+    } else if (Array.isArray(node)) {
+      for (const child of node) walk(child);
+    } else if (typeof node === 'object' && node !== null && !isTensor(node)) {
+      for (const child of Object.values(node)) walk(child);
+    }
+  };
+  walk(state);
+  return found;
+}
+
+/**
+ * The first {@link egGlobalScale} state inside any optimizer state (a chain's
+ * tuple, nested chains, wrapper records), depth first; `undefined` if none.
+ *
+ * @category State
+ */
+export function findEgGlobalScaleState(state: unknown): EgGlobalScaleState | undefined {
+  return findAll(state, isEgGlobalScaleState)[0];
+}
+
+/**
+ * The first {@link egCoordinateGains} state inside any optimizer state, depth
+ * first; `undefined` if none.
+ *
+ * @category State
+ */
+export function findEgCoordinateGainsState(state: unknown): EgCoordinateGainsState | undefined {
+  return findAll(state, isEgCoordinateGainsState)[0];
+}
+
+/**
+ * The first {@link hypergradientScale} state inside any optimizer state, depth
+ * first; `undefined` if none.
+ *
+ * @category State
+ */
+export function findHypergradientScaleState(state: unknown): HypergradientScaleState | undefined {
+  return findAll(state, isHypergradientScaleState)[0];
+}
+
+/**
+ * The current scale of the first {@link egGlobalScale} in an optimizer state:
+ * one number for a global scale, one per parameter tensor (in `treeFlatten`
+ * order) with `perTensor`, and `[]` when the state holds no such transform.
+ * Reads tensor data: use it between steps, not inside one.
+ *
+ * @category State
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { egAdam, readEgScale } from '@tfopt/eg';
+ * const tx = egAdam(1e-3);
+ * const state = tx.init({ w: tf.zeros([3]) });
+ * readEgScale(state); // [1]
+ * ```
+ */
+export function readEgScale(state: unknown): number[] {
+  const found = findEgGlobalScaleState(state);
+  return found === undefined ? [] : Array.from(found.scale.dataSync());
+}
+
+/**
+ * The current multiplier of the first {@link hypergradientScale} in an
+ * optimizer state, like {@link readEgScale}; `[]` when there is none.
+ *
+ * @category State
+ */
+export function readHypergradientScale(state: unknown): number[] {
+  const found = findHypergradientScaleState(state);
+  return found === undefined ? [] : Array.from(found.alpha.dataSync());
+}
+
+/**
+ * Summary of the per-coordinate gains of {@link egCoordinateGains}.
+ *
+ * @category State
+ */
+export interface EgGainsSummary {
+  /** Mean gain over every coordinate of every tensor. */
+  readonly mean: number;
+  /** Smallest gain. */
+  readonly min: number;
+  /** Largest gain. */
+  readonly max: number;
+  /** Number of coordinates. */
+  readonly size: number;
+  /** Step count of the gains transform. */
+  readonly count: number;
+}
+
+/**
+ * Mean, minimum and maximum of the gains of the first
+ * {@link egCoordinateGains} in an optimizer state, over all coordinates;
+ * `undefined` when the state holds no such transform. Reads tensor data:
+ * use it between steps, not inside one.
+ *
+ * @category State
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { egSgdm, readEgGains } from '@tfopt/eg';
+ * const state = egSgdm(0.1).init({ w: tf.zeros([3]) });
+ * readEgGains(state); // { mean: 1, min: 1, max: 1, size: 3, count: 0 }
+ * ```
+ */
+export function readEgGains(state: unknown): EgGainsSummary | undefined {
+  const found = findEgCoordinateGainsState(state);
+  if (found === undefined) return undefined;
+  const leaves = treeLeaves(found.gains);
+  const size = leaves.reduce((n, t) => n + t.size, 0);
+  if (size === 0) return { mean: Number.NaN, min: Number.NaN, max: Number.NaN, size, count: found.count };
+  // One read of three numbers instead of copying every gain to JS.
+  const stats = tf.tidy(() => {
+    const flat = tf.concat(leaves.map((t) => tf.reshape(t, [-1])));
+    return tf.stack([tf.sum(flat), tf.min(flat), tf.max(flat)]).dataSync();
+  });
+  return {
+    mean: (stats[0] as number) / size,
+    min: stats[1] as number,
+    max: stats[2] as number,
+    size,
+    count: found.count,
+  };
+}

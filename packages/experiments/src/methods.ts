@@ -1,0 +1,220 @@
+import { chain, type GradientTransformation } from '@tfopt/core';
+import {
+  egAdam,
+  egSgdm,
+  hypergradientScale,
+  readEgGains,
+  readEgScale,
+  readHypergradientScale,
+} from '@tfopt/eg';
+import { warmupCosineDecaySchedule } from '@tfopt/schedules';
+import { adam, scaleByAdam, scaleByLearningRate, sgd } from '@tfopt/transforms';
+
+/** What a method needs to build its optimizer for one run. */
+export interface MethodContext {
+  /** The base learning rate (the peak, for scheduled methods). */
+  readonly learningRate: number;
+  /** Updates in the whole run, for schedules that decay over it. */
+  readonly totalSteps: number;
+}
+
+/** Values read from an optimizer state between steps, for the plots. */
+export interface Probe {
+  /** The learned step-size scale (geometric mean when there is one per tensor). */
+  readonly scale?: number;
+  /** Mean, min and max of per-coordinate gains. */
+  readonly gainMean?: number;
+  readonly gainMin?: number;
+  readonly gainMax?: number;
+}
+
+/** How the method's own step size evolves without adaptation. */
+export type LrShape = 'constant' | 'warmup-cosine';
+
+/**
+ * One row of the method table. Studies iterate over these rows only, so a new
+ * optimizer (Mechanic, Prodigy, Schedule-Free, ...) joins every table and
+ * plot by adding a row.
+ */
+export interface MethodEntry {
+  /** Stable identifier used on the command line and in file names. */
+  readonly id: string;
+  /** Name shown in tables and legends. */
+  readonly label: string;
+  /** Baselines, the EG variants, and learning-rate-free peers. */
+  readonly family: 'baseline' | 'eg' | 'peer';
+  /** The optimizer as a composition, for the report. */
+  readonly recipe: string;
+  /** The base optimizer's customary learning rate (used where no grid is searched). */
+  readonly defaultLr: number;
+  readonly lrShape: LrShape;
+  readonly build: (ctx: MethodContext) => GradientTransformation<any>;
+  /** Read adaptation state; defaults to {@link probeEgState}. */
+  readonly probe?: (state: unknown) => Probe;
+}
+
+const ADAM_LR = 1e-3;
+const SGD_LR = 1e-2;
+const MOMENTUM = 0.9;
+/** Share of a cosine run spent warming up. */
+export const WARMUP_FRACTION = 0.05;
+
+/** The warmup-cosine schedule the tuned baselines use: peak `learningRate`, decaying to 0 over the run. */
+export function cosineSchedule({ learningRate, totalSteps }: MethodContext) {
+  const warmupSteps = Math.max(1, Math.round(WARMUP_FRACTION * totalSteps));
+  return warmupCosineDecaySchedule({
+    initValue: 0,
+    peakValue: learningRate,
+    warmupSteps,
+    decaySteps: Math.max(warmupSteps + 1, totalSteps),
+    endValue: 0,
+  });
+}
+
+/** Every method the studies know, in table order. */
+export const METHODS: readonly MethodEntry[] = [
+  {
+    id: 'adam',
+    label: 'Adam',
+    family: 'baseline',
+    recipe: 'adam(lr)',
+    defaultLr: ADAM_LR,
+    lrShape: 'constant',
+    build: ({ learningRate }) => adam(learningRate),
+  },
+  {
+    id: 'adam-cosine',
+    label: 'Adam + warmup-cosine',
+    family: 'baseline',
+    recipe: 'adam(warmupCosineDecaySchedule(peak lr, 5% warmup, to 0))',
+    defaultLr: ADAM_LR,
+    lrShape: 'warmup-cosine',
+    build: (ctx) => adam(cosineSchedule(ctx)),
+  },
+  {
+    id: 'sgdm',
+    label: 'SGD-momentum',
+    family: 'baseline',
+    recipe: `sgd(lr, { momentum: ${MOMENTUM} })`,
+    defaultLr: SGD_LR,
+    lrShape: 'constant',
+    build: ({ learningRate }) => sgd(learningRate, { momentum: MOMENTUM }),
+  },
+  {
+    id: 'sgdm-cosine',
+    label: 'SGD-momentum + warmup-cosine',
+    family: 'baseline',
+    recipe: `sgd(warmupCosineDecaySchedule(...), { momentum: ${MOMENTUM} })`,
+    defaultLr: SGD_LR,
+    lrShape: 'warmup-cosine',
+    build: (ctx) => sgd(cosineSchedule(ctx), { momentum: MOMENTUM }),
+  },
+  {
+    id: 'adam-hypergrad',
+    label: 'Adam + hypergradient scale',
+    family: 'baseline',
+    recipe: 'chain(scaleByAdam(), hypergradientScale(), scaleByLearningRate(lr))',
+    defaultLr: ADAM_LR,
+    lrShape: 'constant',
+    build: ({ learningRate }) => chain(scaleByAdam(), hypergradientScale(), scaleByLearningRate(learningRate)),
+  },
+  {
+    id: 'eg-adam',
+    label: 'EG-Adam',
+    family: 'eg',
+    recipe: 'egAdam(lr): scaleByAdam → egCoordinateGains → egGlobalScale → lr',
+    defaultLr: ADAM_LR,
+    lrShape: 'constant',
+    build: ({ learningRate }) => egAdam(learningRate),
+  },
+  {
+    id: 'eg-adam-global',
+    label: 'EG-Adam (global scale only)',
+    family: 'eg',
+    recipe: 'egAdam(lr, { gains: false })',
+    defaultLr: ADAM_LR,
+    lrShape: 'constant',
+    build: ({ learningRate }) => egAdam(learningRate, { gains: false }),
+  },
+  {
+    id: 'eg-adam-local',
+    label: 'EG-Adam (gains only)',
+    family: 'eg',
+    recipe: 'egAdam(lr, { scale: false })',
+    defaultLr: ADAM_LR,
+    lrShape: 'constant',
+    build: ({ learningRate }) => egAdam(learningRate, { scale: false }),
+  },
+  {
+    id: 'eg-adam-fast',
+    label: 'EG-Adam (scale rate 0.01)',
+    family: 'eg',
+    recipe: 'egAdam(lr, { scale: { learningRate: 0.01 } })',
+    defaultLr: ADAM_LR,
+    lrShape: 'constant',
+    build: ({ learningRate }) => egAdam(learningRate, { scale: { learningRate: 0.01 } }),
+  },
+  {
+    id: 'eg-sgdm',
+    label: 'EG-SGDM',
+    family: 'eg',
+    recipe: `egSgdm(lr, { momentum: ${MOMENTUM} }): egCoordinateGains → trace → egGlobalScale → lr`,
+    defaultLr: SGD_LR,
+    lrShape: 'constant',
+    build: ({ learningRate }) => egSgdm(learningRate, { momentum: MOMENTUM }),
+  },
+  {
+    id: 'eg-sgdm-global',
+    label: 'EG-SGDM (global scale only)',
+    family: 'eg',
+    recipe: `egSgdm(lr, { momentum: ${MOMENTUM}, gains: false })`,
+    defaultLr: SGD_LR,
+    lrShape: 'constant',
+    build: ({ learningRate }) => egSgdm(learningRate, { momentum: MOMENTUM, gains: false }),
+  },
+  {
+    id: 'eg-sgdm-local',
+    label: 'EG-SGDM (gains only)',
+    family: 'eg',
+    recipe: `egSgdm(lr, { momentum: ${MOMENTUM}, scale: false })`,
+    defaultLr: SGD_LR,
+    lrShape: 'constant',
+    build: ({ learningRate }) => egSgdm(learningRate, { momentum: MOMENTUM, scale: false }),
+  },
+];
+
+/** The entry with this id; throws listing the known ids otherwise. */
+export function methodById(id: string): MethodEntry {
+  const found = METHODS.find((m) => m.id === id);
+  if (found === undefined) {
+    throw new RangeError(`unknown method "${id}"; known: ${METHODS.map((m) => m.id).join(', ')}`);
+  }
+  return found;
+}
+
+/**
+ * Read the EG scale (or the hypergradient multiplier) and the gains summary
+ * from any optimizer state; fields are absent when the state has no such part.
+ */
+export function probeEgState(state: unknown): Probe {
+  const scales = readEgScale(state);
+  const alphas = scales.length > 0 ? scales : readHypergradientScale(state);
+  const gains = readEgGains(state);
+  const out: { -readonly [K in keyof Probe]: Probe[K] } = {};
+  if (alphas.length === 1) out.scale = alphas[0] as number;
+  else if (alphas.length > 1) {
+    // Per-tensor scales are positive for EG; the geometric mean is the typical factor.
+    out.scale = Math.exp(alphas.reduce((s, a) => s + Math.log(Math.abs(a)), 0) / alphas.length);
+  }
+  if (gains !== undefined) {
+    out.gainMean = gains.mean;
+    out.gainMin = gains.min;
+    out.gainMax = gains.max;
+  }
+  return out;
+}
+
+/** The probe of `method` applied to `state`. */
+export function probe(method: MethodEntry, state: unknown): Probe {
+  return (method.probe ?? probeEgState)(state);
+}

@@ -1,0 +1,104 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  decayRate,
+  type GradientTransformation,
+  nonNegative,
+  tidy,
+  type Tree,
+  treeMapN,
+  treeZerosLike,
+  withSpec,
+} from '@tfopt/core';
+import { biasCorrection, updateMoment, updateMomentSquared } from './moments.js';
+import { type OptionRules, readOptions } from './options.js';
+
+/** Options of {@link scaleByAdam}. @category Transforms */
+export interface ScaleByAdamOptions {
+  /** Decay of the first moment, in `[0, 1)`. Default `0.9`. */
+  readonly b1?: number;
+  /** Decay of the second moment, in `[0, 1)`. Default `0.999`. */
+  readonly b2?: number;
+  /** Added to the square root of the second moment, `>= 0`. Default `1e-8`. */
+  readonly eps?: number;
+  /** Added to the second moment inside the square root, `>= 0`. Default `0`. */
+  readonly epsRoot?: number;
+}
+
+/** @internal */
+export const ADAM_RULES: OptionRules<ScaleByAdamOptions> = {
+  b1: decayRate,
+  b2: decayRate,
+  eps: nonNegative,
+  epsRoot: nonNegative,
+};
+/** @internal */
+export const ADAM_DEFAULTS = { b1: 0.9, b2: 0.999, eps: 1e-8, epsRoot: 0 } as const;
+
+/**
+ * State of {@link scaleByAdam}.
+ *
+ * @category Transforms
+ */
+export interface ScaleByAdamState {
+  /** Updates done so far. */
+  readonly count: number;
+  /** First moment: the average of the updates. */
+  readonly mu: Tree;
+  /** Second moment: the average of the squared updates. */
+  readonly nu: Tree;
+}
+
+/**
+ * Rescale the updates by Adam's moment estimates (Kingma & Ba, 2015).
+ * With `t = count + 1`:
+ *
+ * ```
+ * mu ← b1·mu + (1 − b1)·g        nu ← b2·nu + (1 − b2)·g²
+ * u  ← (mu / (1 − b1^t)) / (sqrt(nu / (1 − b2^t) + epsRoot) + eps)
+ * ```
+ *
+ * The bias corrections are plain numbers folded into one multiply, so each
+ * leaf costs a handful of element-wise ops.
+ *
+ * @category Transforms
+ * @example
+ * ```ts
+ * import { chain } from '@tfopt/core';
+ * import { scaleByAdam, scaleByLearningRate } from '@tfopt/transforms';
+ * const tx = chain(scaleByAdam({ b2: 0.99 }), scaleByLearningRate(1e-3));
+ * ```
+ */
+export function scaleByAdam(options?: ScaleByAdamOptions): GradientTransformation<ScaleByAdamState> {
+  const { b1, b2, eps, epsRoot } = readOptions('scaleByAdam', options, ADAM_RULES, ADAM_DEFAULTS);
+  return withSpec(
+    {
+      init: (params) => tidy(() => ({ count: 0, mu: treeZerosLike(params), nu: treeZerosLike(params) })),
+      update: (updates, state) =>
+        tidy(() => {
+          const count = state.count + 1;
+          const c1 = biasCorrection(b1, count);
+          const rootC2 = Math.sqrt(biasCorrection(b2, count));
+          // mu/c1 / (sqrt(nu/c2 + epsRoot) + eps)
+          //   = (sqrt(c2)/c1) · mu / (sqrt(nu + epsRoot·c2) + eps·sqrt(c2))
+          const factor = rootC2 / c1;
+          const epsHat = eps * rootC2;
+          const epsRootHat = epsRoot * rootC2 * rootC2;
+          const [u, mu, nu] = treeMapN(
+            3,
+            (g, m, v) => {
+              const mu = updateMoment(g, m, b1);
+              const nu = updateMomentSquared(g, v, b2);
+              const root = tf.sqrt(epsRootHat === 0 ? nu : tf.add(nu, epsRootHat));
+              return [tf.mul(tf.div(mu, tf.add(root, epsHat)), factor), mu, nu];
+            },
+            updates,
+            state.mu,
+            state.nu,
+          ) as [Tree, Tree, Tree];
+          return [u, { count, mu, nu }] as const;
+        }),
+    },
+    'scaleByAdam',
+    [options],
+  );
+}

@@ -1,0 +1,26 @@
+/**
+ * Optax-style gradient transformations for TensorFlow.js (`scaleByAdam`,
+ * `trace`, `clipByGlobalNorm`, ...) and the optimizer aliases built from
+ * them (`sgd`, `adam`, `adamw`, `adagrad`, `rmsprop`), each only a `chain`.
+ *
+ * @packageDocumentation
+ */
+export { scaleByAdagrad, type ScaleByAdagradOptions, type ScaleByAdagradState } from './adagrad.js';
+export { scaleByAdam, type ScaleByAdamOptions, type ScaleByAdamState } from './adam.js';
+export * from './aliases.js';
+export * from './clip.js';
+export * from './moments.js';
+export {
+  type ScaleByRmsOptions,
+  type ScaleByRmsState,
+  type ScaleByStddevState,
+  scaleByRms,
+  scaleByStddev,
+} from './rms.js';
+export * from './scale.js';
+export * from './trace.js';
+export {
+  type AddDecayedWeightsOptions,
+  addDecayedWeights,
+  type MaskTree,
+} from './weightDecay.js';
