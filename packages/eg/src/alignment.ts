@@ -4,8 +4,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertSameStructure, type Tree, TreeStructureError, treeLeaves, treeMap } from '@tfopt/core';
 
-// Below this the product of two norms is treated as zero (float32's smallest
-// normal number), so the cosine of a zero vector is 0 rather than 0/0.
+// Below this the product of two norms counts as zero (float32's smallest
+// normal number): the cosine with a zero (or underflowed) vector is 0.
 const TINY_NORM_PRODUCT = 1.1754944e-38;
 
 /** One scalar per leaf, summed (one group) or stacked (a group per tensor). */
@@ -33,16 +33,21 @@ export function alignment(
   // Separate square roots keep |g| |v| finite where |g|^2 |v|^2 would overflow.
   const gNorm = tf.sqrt(combine(grads.map((g) => tf.sum(tf.square(g))), perTensor));
   const vNorm = tf.sqrt(combine(previous.map((v) => tf.sum(tf.square(v))), perTensor));
-  return tf.div(dot, tf.maximum(tf.mul(gNorm, vNorm), TINY_NORM_PRODUCT));
+  const denom = tf.mul(gNorm, vNorm);
+  // A comparison, not max(denom, tiny): backends disagree on max(NaN, x).
+  return tf.where(tf.greater(denom, TINY_NORM_PRODUCT), tf.div(dot, denom), tf.zerosLike(dot));
 }
 
 /**
- * Keep `previous` where `next` is NaN or infinite. Float32 overflow in the
- * signal (e.g. `inf - inf` inside a sum) then leaves the scale unchanged
- * instead of poisoning every later step.
+ * Keep `previous` where `next` is NaN (or, with `finiteOnly`, also infinite).
+ * Float32 overflow in the signal (e.g. `inf - inf` inside a sum) then leaves
+ * the multiplier unchanged instead of poisoning every later step. This must
+ * run before any clip: backends differ in what `clipByValue` makes of NaN.
  */
-export function keepFinite(next: tf.Tensor, previous: tf.Tensor): tf.Tensor {
-  return tf.where(tf.isFinite(next), next, previous);
+export function keepPrevious(next: tf.Tensor, previous: tf.Tensor, finiteOnly: boolean): tf.Tensor {
+  return finiteOnly
+    ? tf.where(tf.isFinite(next), next, previous)
+    : tf.where(tf.isNaN(next), previous, next);
 }
 
 /** Multiply each leaf by the global scale, or by its own entry of a per-tensor scale. */

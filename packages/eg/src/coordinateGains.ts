@@ -14,7 +14,7 @@ import {
   withSpec,
 } from '@tfopt/core';
 import { checkStructures } from './alignment.js';
-import { assertKnownOptions } from './options.js';
+import { assertKnownOptions, assertUpperBound } from './options.js';
 
 const EG_COORDINATE_GAINS_KEYS = ['learningRate', 'beta', 'signal', 'min', 'max'] as const;
 
@@ -105,8 +105,8 @@ export function egCoordinateGains(
     beta: [beta, decayRate],
     signal: [signal, oneOf('sign', 'product')],
     min: [min, inRange(0, 1, { lowerOpen: true })],
-    max: [max, inRange(1, Number.POSITIVE_INFINITY)],
   });
+  assertUpperBound('egCoordinateGains', 'max', max);
 
   // r * learningRate for one leaf; `rate` folds learningRate and the bias
   // correction into one number so the product signal costs two ops.

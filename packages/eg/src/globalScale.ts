@@ -15,11 +15,11 @@ import {
   alignment,
   applyScale,
   checkStructures,
-  keepFinite,
+  keepPrevious,
   leafCount,
   rememberUpdates,
 } from './alignment.js';
-import { assertKnownOptions } from './options.js';
+import { assertKnownOptions, assertUpperBound } from './options.js';
 
 const EG_GLOBAL_SCALE_KEYS = ['learningRate', 'normalize', 'min', 'max', 'perTensor'] as const;
 
@@ -114,9 +114,9 @@ export function egGlobalScale(options?: EgGlobalScaleOptions): GradientTransform
     learningRate: [learningRate, nonNegative],
     normalize: [normalize, boolean],
     min: [min, inRange(0, 1, { lowerOpen: true })],
-    max: [max, inRange(1, Number.POSITIVE_INFINITY)],
     perTensor: [perTensor, boolean],
   });
+  assertUpperBound('egGlobalScale', 'max', max);
   const tx: GradientTransformation<EgGlobalScaleState> = {
     init: (params) =>
       tidy(() => ({
@@ -129,7 +129,8 @@ export function egGlobalScale(options?: EgGlobalScaleOptions): GradientTransform
       return tidy(() => {
         const a = alignment(treeLeaves(raw), treeLeaves(state.previous), normalize, perTensor);
         const grown = tf.mul(state.scale, tf.exp(tf.mul(a, learningRate)));
-        const scale = keepFinite(tf.clipByValue(grown, min, max), state.scale);
+        // An infinite factor is a valid push to a bound; only NaN is discarded.
+        const scale = tf.clipByValue(keepPrevious(grown, state.scale, false), min, max);
         const next: EgGlobalScaleState = { scale, previous: rememberUpdates(updates, raw) };
         return [applyScale(updates, scale, perTensor), next] as const;
       });

@@ -16,7 +16,7 @@ import {
   alignment,
   applyScale,
   checkStructures,
-  keepFinite,
+  keepPrevious,
   leafCount,
   rememberUpdates,
 } from './alignment.js';
@@ -135,7 +135,8 @@ export function hypergradientScale(
       return tidy(() => {
         const a = alignment(treeLeaves(raw), treeLeaves(state.previous), normalize, perTensor);
         const moved = tf.add(state.alpha, tf.mul(a, learningRate));
-        const alpha = keepFinite(bounded ? tf.clipByValue(moved, lo, hi) : moved, state.alpha);
+        const finite = keepPrevious(moved, state.alpha, true);
+        const alpha = bounded ? tf.clipByValue(finite, lo, hi) : finite;
         const next: HypergradientScaleState = { alpha, previous: rememberUpdates(updates, raw) };
         return [applyScale(updates, alpha, perTensor), next] as const;
       });

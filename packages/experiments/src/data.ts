@@ -29,6 +29,8 @@ export interface Split {
   readonly train: Dataset;
   readonly val: Dataset;
   readonly test: Dataset;
+  /** Indices into the full dataset of each part. */
+  readonly indices: { readonly train: Int32Array; readonly val: Int32Array; readonly test: Int32Array };
   /** Short hash of the sample order, printed in the report to show the split is the same. */
   readonly fingerprint: string;
 }
@@ -103,11 +105,14 @@ export function splitDataset(data: Dataset, sizes: SplitSizes, seed: number): Sp
     );
   }
   const order = permutation(data.size, createRng(seed));
-  const part = (from: number, n: number) => gather(data, order.subarray(from, from + n));
+  const train = order.slice(0, sizes.train);
+  const val = order.slice(sizes.train, sizes.train + sizes.val);
+  const test = order.slice(sizes.train + sizes.val, total);
   return {
-    train: part(0, sizes.train),
-    val: part(sizes.train, sizes.val),
-    test: part(sizes.train + sizes.val, sizes.test),
+    train: gather(data, train),
+    val: gather(data, val),
+    test: gather(data, test),
+    indices: { train, val, test },
     fingerprint: fingerprint(order.subarray(0, total)),
   };
 }

@@ -31,9 +31,10 @@ export function createModel(kind: ModelKind, seed: number): Model {
   const kernel = (shape: number[], fanIn: number): tf.Variable => {
     const n = shape.reduce((a, b) => a * b, 1);
     const values = normalSamples(n, rng).map((v) => v * Math.sqrt(2 / fanIn));
-    return tf.variable(tf.tensor(values, shape), true);
+    // tidy frees the initial tensor; the variable keeps its own reference.
+    return tf.tidy(() => tf.variable(tf.tensor(values, shape), true));
   };
-  const bias = (n: number): tf.Variable => tf.variable(tf.zeros([n]), true);
+  const bias = (n: number): tf.Variable => tf.tidy(() => tf.variable(tf.zeros([n]), true));
 
   if (kind === 'mlp') {
     const params = {
@@ -69,9 +70,11 @@ export function createModel(kind: ModelKind, seed: number): Model {
     logits: (x) =>
       tf.tidy(() => {
         const n = x.shape[0];
+        const block = (input: tf.Tensor4D, kernel: tf.Variable, bias: tf.Variable): tf.Tensor4D =>
+          tf.maxPool(tf.relu(tf.add(conv3x3(input, kernel as tf.Tensor4D), bias)) as tf.Tensor4D, 2, 2, 'valid');
         let h: tf.Tensor4D = tf.reshape(x, [n, IMAGE_SIDE, IMAGE_SIDE, 1]);
-        h = tf.maxPool(tf.relu(tf.add(conv3x3(h, params['conv1/kernel']), params['conv1/bias'])), 2, 2, 'valid');
-        h = tf.maxPool(tf.relu(tf.add(conv3x3(h, params['conv2/kernel']), params['conv2/bias'])), 2, 2, 'valid');
+        h = block(h, params['conv1/kernel'], params['conv1/bias']);
+        h = block(h, params['conv2/kernel'], params['conv2/bias']);
         return tf.add(tf.matMul(tf.reshape(h, [n, flat]), params['output/kernel']), params['output/bias']) as tf.Tensor2D;
       }),
     dispose: () => tf.dispose(Object.values(params)),
@@ -83,10 +86,11 @@ export function createModel(kind: ModelKind, seed: number): Model {
  * the wasm backend has no Conv2DBackpropFilter kernel, and the cpu one is
  * about 50x slower than this on MNIST-sized batches.
  */
-const conv3x3 = tf.customGrad((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
+const conv3x3 = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, w, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
   save([x, w]);
   return {
-    value: tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'),
+    value: tf.conv2d(x, w, 1, 'same'),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [input, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
       const dy4 = dy as tf.Tensor4D;
@@ -105,7 +109,7 @@ const conv3x3 = tf.customGrad((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc
 export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
   return tf.tidy(() => {
     const oneHot = tf.oneHot(labels, CLASSES);
-    return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), 1)));
+    return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), 1))) as tf.Scalar;
   });
 }
 

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   type GradientTransformation,
   nonNegative,
-  tidy,
   type Tree,
+  tidy,
   treeFull,
   treeMapN,
   treeZerosLike,

@@ -3,8 +3,8 @@ import {
   decayRate,
   type GradientTransformation,
   nonNegative,
-  tidy,
   type Tree,
+  tidy,
   treeMapN,
   treeZerosLike,
   withSpec,
@@ -68,11 +68,14 @@ export interface ScaleByAdamState {
  * const tx = chain(scaleByAdam({ b2: 0.99 }), scaleByLearningRate(1e-3));
  * ```
  */
-export function scaleByAdam(options?: ScaleByAdamOptions): GradientTransformation<ScaleByAdamState> {
+export function scaleByAdam(
+  options?: ScaleByAdamOptions,
+): GradientTransformation<ScaleByAdamState> {
   const { b1, b2, eps, epsRoot } = readOptions('scaleByAdam', options, ADAM_RULES, ADAM_DEFAULTS);
   return withSpec(
     {
-      init: (params) => tidy(() => ({ count: 0, mu: treeZerosLike(params), nu: treeZerosLike(params) })),
+      init: (params) =>
+        tidy(() => ({ count: 0, mu: treeZerosLike(params), nu: treeZerosLike(params) })),
       update: (updates, state) =>
         tidy(() => {
           const count = state.count + 1;

@@ -5,15 +5,27 @@ import {
   decayRate,
   type EmptyState,
   type GradientTransformation,
-  identity,
   InvalidOptionError,
+  identity,
   nonNegative,
   numberOrFunction,
   type ScalarOrSchedule,
   withSpec,
 } from '@tfopt/core';
-import { ADAGRAD_DEFAULTS, ADAGRAD_RULES, type ScaleByAdagradOptions, type ScaleByAdagradState, scaleByAdagrad } from './adagrad.js';
-import { ADAM_DEFAULTS, ADAM_RULES, type ScaleByAdamOptions, type ScaleByAdamState, scaleByAdam } from './adam.js';
+import {
+  ADAGRAD_DEFAULTS,
+  ADAGRAD_RULES,
+  type ScaleByAdagradOptions,
+  type ScaleByAdagradState,
+  scaleByAdagrad,
+} from './adagrad.js';
+import {
+  ADAM_DEFAULTS,
+  ADAM_RULES,
+  type ScaleByAdamOptions,
+  type ScaleByAdamState,
+  scaleByAdam,
+} from './adam.js';
 import { type OptionRules, readOptions } from './options.js';
 import {
   RMS_DEFAULTS,
@@ -233,11 +245,10 @@ export function adagrad(
 ): GradientTransformation<AdagradState> {
   checkLearningRate('adagrad', learningRate);
   const resolved = readOptions('adagrad', options, ADAGRAD_RULES, ADAGRAD_DEFAULTS);
-  return withSpec(
-    chain(scaleByAdagrad(resolved), scaleByLearningRate(learningRate)),
-    'adagrad',
-    [learningRate, options],
-  );
+  return withSpec(chain(scaleByAdagrad(resolved), scaleByLearningRate(learningRate)), 'adagrad', [
+    learningRate,
+    options,
+  ]);
 }
 
 /** Options of {@link rmsprop}. @category Aliases */
@@ -296,15 +307,14 @@ export function rmsprop(
     { ...RMS_DEFAULTS, centered: false, nesterov: false },
   );
   checkNesterov('rmsprop', momentum, nesterov);
-  const scaler = (centered ? scaleByStddev(rmsOptions) : scaleByRms(rmsOptions)) as GradientTransformation<
-    ScaleByRmsState | ScaleByStddevState
-  >;
+  const scaler = (
+    centered ? scaleByStddev(rmsOptions) : scaleByRms(rmsOptions)
+  ) as GradientTransformation<ScaleByRmsState | ScaleByStddevState>;
   const tail = (
     momentum === undefined ? identity() : trace({ decay: momentum, nesterov })
   ) as GradientTransformation<TraceState | EmptyState>;
-  return withSpec(
-    chain(scaler, scaleByLearningRate(learningRate), tail),
-    'rmsprop',
-    [learningRate, options],
-  );
+  return withSpec(chain(scaler, scaleByLearningRate(learningRate), tail), 'rmsprop', [
+    learningRate,
+    options,
+  ]);
 }

@@ -5,8 +5,8 @@
  *
  * @packageDocumentation
  */
-export { scaleByAdagrad, type ScaleByAdagradOptions, type ScaleByAdagradState } from './adagrad.js';
-export { scaleByAdam, type ScaleByAdamOptions, type ScaleByAdamState } from './adam.js';
+export { type ScaleByAdagradOptions, type ScaleByAdagradState, scaleByAdagrad } from './adagrad.js';
+export { type ScaleByAdamOptions, type ScaleByAdamState, scaleByAdam } from './adam.js';
 export * from './aliases.js';
 export * from './clip.js';
 export * from './moments.js';

@@ -17,7 +17,10 @@ export function readOptions<O extends object, D extends Partial<O>>(
   rules: OptionRules<O>,
   defaults: D,
 ): O & Required<Pick<O, keyof D & keyof O>> {
-  if (given !== undefined && (typeof given !== 'object' || given === null || Array.isArray(given))) {
+  if (
+    given !== undefined &&
+    (typeof given !== 'object' || given === null || Array.isArray(given))
+  ) {
     throw new TfoptError(
       `${owner}: options must be an object such as { ${Object.keys(rules).join(', ')} }, got ${
         given === null ? 'null' : Array.isArray(given) ? 'an array' : typeof given
@@ -28,7 +31,12 @@ export function readOptions<O extends object, D extends Partial<O>>(
   const out: Record<string, unknown> = { ...defaults };
   for (const [key, value] of Object.entries(given ?? {})) {
     if (!known.includes(key)) {
-      throw new InvalidOptionError(owner, key, value, `absent (${owner} takes ${known.join(', ')})`);
+      throw new InvalidOptionError(
+        owner,
+        key,
+        value,
+        `absent (${owner} takes ${known.join(', ')})`,
+      );
     }
     if (value !== undefined) out[key] = value;
   }

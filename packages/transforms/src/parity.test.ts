@@ -32,7 +32,9 @@ const W0 = [
 const B0 = [0.05, -0.1];
 
 function loss(W: tf.Tensor, b: tf.Tensor): tf.Scalar {
-  return tf.tidy(() => tf.mean(tf.square(tf.sub(tf.add(tf.matMul(tf.tensor2d(X), W), b), tf.tensor2d(Y)))));
+  return tf.tidy(() =>
+    tf.mean(tf.square(tf.sub(tf.add(tf.matMul(tf.tensor2d(X), W), b), tf.tensor2d(Y)))),
+  );
 }
 
 function lossValue(p: { W: tf.Tensor; b: tf.Tensor }): number {

@@ -4,8 +4,8 @@ import {
   decayRate,
   type GradientTransformation,
   nonNegative,
-  tidy,
   type Tree,
+  tidy,
   treeFull,
   treeMapN,
   treeZerosLike,
@@ -81,7 +81,9 @@ export function scaleByRms(options?: ScaleByRmsOptions): GradientTransformation<
   return withSpec(
     {
       init: (params) =>
-        tidy(() => ({ nu: initialScale === 0 ? treeZerosLike(params) : treeFull(params, initialScale) })),
+        tidy(() => ({
+          nu: initialScale === 0 ? treeZerosLike(params) : treeFull(params, initialScale),
+        })),
       update: (updates, state) =>
         tidy(() => {
           const [u, nu] = treeMapN(
@@ -130,7 +132,9 @@ export interface ScaleByStddevState {
  * const centeredRmsprop = chain(scaleByStddev(), scaleByLearningRate(1e-3));
  * ```
  */
-export function scaleByStddev(options?: ScaleByRmsOptions): GradientTransformation<ScaleByStddevState> {
+export function scaleByStddev(
+  options?: ScaleByRmsOptions,
+): GradientTransformation<ScaleByStddevState> {
   const { decay, eps, initialScale, epsInSqrt } = readOptions(
     'scaleByStddev',
     options,

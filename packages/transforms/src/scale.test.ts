@@ -66,7 +66,9 @@ describeEachBackend('scaleByLearningRate', () => {
   it('reports a schedule that returns a non-number when it is called', () => {
     const tx = scaleByLearningRate(() => Number.NaN);
     const g = tf.tensor([1]);
-    expect(() => tx.update(g, tx.init(g))).toThrow(/scaleByLearningRate: schedule returned NaN at count 0/);
+    expect(() => tx.update(g, tx.init(g))).toThrow(
+      /scaleByLearningRate: schedule returned NaN at count 0/,
+    );
     g.dispose();
   });
 });

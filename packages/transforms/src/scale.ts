@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  assertOptions,
   boolean,
   type EmptyState,
   evaluateSchedule,
@@ -7,13 +8,12 @@ import {
   type GradientTransformation,
   nonNegative,
   numberOrFunction,
-  type Schedule,
   type ScalarOrSchedule,
+  type Schedule,
+  type Tree,
   tidy,
   treeMap,
-  type Tree,
   withSpec,
-  assertOptions,
 } from '@tfopt/core';
 import { assertFunction, readOptions } from './options.js';
 
@@ -22,7 +22,11 @@ const EMPTY: EmptyState = Object.freeze({}) as EmptyState;
 /** Multiply every leaf by a number; `1` returns the updates untouched. */
 function multiply(updates: Tree, factor: number): Tree {
   if (factor === 1) return updates;
-  return tidy(() => treeMap((u) => tf.mul(u, factor), updates));
+  return tidy(() => {
+    // One scalar for all leaves rather than one per leaf.
+    const k = tf.scalar(factor);
+    return treeMap((u) => tf.mul(u, k), updates);
+  });
 }
 
 /**

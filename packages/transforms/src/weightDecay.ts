@@ -8,9 +8,9 @@ import {
   joinPath,
   nonNegative,
   TfoptError,
+  type Tree,
   TreeStructureError,
   tidy,
-  type Tree,
   treeMap,
   withSpec,
 } from '@tfopt/core';
@@ -116,7 +116,8 @@ function maskedMap(
     out[key] = maskedMap(sub, fn, ups[key] as Tree, ps[key] as Tree, joinPath(path, key));
   }
   for (const key of Object.keys(maskObject)) {
-    if (!(key in ups)) throw new TreeStructureError(joinPath(path, key), 'in the mask but not in the updates');
+    if (!(key in ups))
+      throw new TreeStructureError(joinPath(path, key), 'in the mask but not in the updates');
   }
   return out;
 }

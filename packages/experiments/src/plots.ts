@@ -1,0 +1,388 @@
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import { METHODS } from './methods.js';
+import { stats } from './metrics.js';
+import type { ModelKind } from './models.js';
+import type { MethodGrid } from './summarize.js';
+import type { EvalLog, RunResult, ShiftConfig } from './train.js';
+
+/** A plot to write: file name (without extension) and its Vega-Lite spec. */
+export interface PlotSpec {
+  readonly name: string;
+  readonly title: string;
+  readonly spec: TopLevelSpec;
+}
+
+/** Render a Vega-Lite spec to an SVG string, headless. */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+
+/** One colour per row of the method table, so a method looks the same in every plot and report. */
+const PALETTE = [
+  '#4c78a8', '#9ecae9', '#f58518', '#ffbf79', '#72b7b2', '#54a24b',
+  '#88d27a', '#b79a20', '#e45756', '#ff9d98', '#b279a2', '#d6a5c9',
+  '#9d755d', '#bab0ac', '#439894', '#f2cf5b',
+];
+
+/** Colour by method, restricted to the methods present (legend stays short, colours stay fixed). */
+function methodColor(rows: readonly { method: string }[]) {
+  const present = new Set(rows.map((r) => r.method));
+  const entries = METHODS.map((m, i) => [m.label, PALETTE[i % PALETTE.length] as string] as const).filter(([label]) =>
+    present.has(label),
+  );
+  return {
+    field: 'method',
+    type: 'nominal',
+    title: 'method',
+    scale: { domain: entries.map(([l]) => l), range: entries.map(([, c]) => c) },
+    legend: { labelLimit: 280 },
+  } as const;
+}
+
+/** Baselines dashed, EG solid, peers dash-dotted. */
+function familyDash(rows: readonly { family: string }[]) {
+  const all = [
+    ['baseline', [4, 3]],
+    ['eg', [1, 0]],
+    ['peer', [8, 2, 2, 2]],
+  ] as const;
+  const present = new Set(rows.map((r) => r.family));
+  const used = all.filter(([f]) => present.has(f));
+  return {
+    field: 'family',
+    type: 'nominal',
+    title: 'family',
+    scale: { domain: used.map(([f]) => f), range: used.map(([, d]) => [...d]) },
+  } as const;
+}
+
+function methodFields(result: RunResult): { method: string; family: string } {
+  const entry = METHODS.find((m) => m.id === result.spec.method);
+  return { method: entry?.label ?? result.spec.method, family: entry?.family ?? 'baseline' };
+}
+
+/** Mean over seeds of `value` at each step (runs of one configuration). */
+function meanByStep<T extends { step: number }>(
+  runs: readonly RunResult[],
+  pick: (r: RunResult) => readonly T[],
+  value: (row: T) => number | undefined,
+  key: (row: T) => string = (row) => String(row.step),
+): { step: number; row: T; mean: number; min: number; max: number }[] {
+  const groups = new Map<string, { row: T; values: number[] }>();
+  for (const run of runs) {
+    for (const row of pick(run)) {
+      const v = value(row);
+      if (v === undefined) continue;
+      const k = key(row);
+      const g = groups.get(k);
+      if (g === undefined) groups.set(k, { row, values: [v] });
+      else g.values.push(v);
+    }
+  }
+  return [...groups.values()].map(({ row, values }) => {
+    const s = stats(values);
+    return { step: row.step, row, mean: s.mean, min: s.min, max: s.max };
+  });
+}
+
+/** Centered moving average over `window` points, for noisy per-step losses. */
+export function smooth(values: readonly number[], window: number): number[] {
+  const half = Math.floor(window / 2);
+  return values.map((_, i) => {
+    const part = values.slice(Math.max(0, i - half), i + half + 1).filter(Number.isFinite);
+    return part.length === 0 ? Number.NaN : part.reduce((a, b) => a + b, 0) / part.length;
+  });
+}
+
+/** A plotted row: every row names its method and family. */
+type Row = { readonly method: string; readonly family: string } & Record<string, unknown>;
+
+/** Accuracy against base learning rate, one line per method, bars for the seed range. */
+export function lrSensitivityPlot(grids: readonly MethodGrid[], model: ModelKind): PlotSpec {
+  const values: Row[] = grids.flatMap((g) =>
+    g.cells.map((c) => ({
+      method: g.method.label,
+      family: g.method.family,
+      lr: c.lr,
+      accuracy: c.testAcc.mean,
+      min: c.testAcc.min,
+      max: c.testAcc.max,
+    })),
+  );
+  return {
+    name: `lr-sensitivity-${model}`,
+    title: `Test accuracy vs base learning rate (${model.toUpperCase()}, no schedule for EG)`,
+    spec: {
+      $schema: SCHEMA,
+      title: `${model.toUpperCase()}: final test accuracy vs base learning rate (mean, seed min–max)`,
+      width: 520,
+      height: 320,
+      data: { values },
+      encoding: {
+        x: { field: 'lr', type: 'quantitative', scale: { type: 'log' }, title: 'base learning rate (peak for schedules)' },
+        color: methodColor(values),
+      },
+      layer: [
+        {
+          mark: { type: 'rule', opacity: 0.6 },
+          encoding: { y: { field: 'min', type: 'quantitative' }, y2: { field: 'max' } },
+        },
+        {
+          mark: { type: 'line', point: true },
+          encoding: {
+            y: { field: 'accuracy', type: 'quantitative', title: 'test accuracy', scale: { zero: false } },
+            strokeDash: familyDash(values),
+          },
+        },
+      ],
+    } as TopLevelSpec,
+  };
+}
+
+/** Validation accuracy and smoothed training loss over steps, each method at its tuned learning rate. */
+export function trainingCurvesPlot(
+  results: readonly RunResult[],
+  grids: readonly MethodGrid[],
+  model: ModelKind,
+  lossWindow = 10,
+): PlotSpec {
+  const accRows: Row[] = [];
+  const lossRows: Row[] = [];
+  for (const g of grids) {
+    const best = g.best;
+    if (best === undefined) continue;
+    const runs = results.filter(
+      (r) => r.spec.study === 'no-schedule' && r.spec.model === model && r.spec.method === g.method.id && r.spec.lr === best.lr,
+    );
+    const tag = { method: g.method.label, family: g.method.family };
+    for (const p of meanByStep(runs, (r) => r.evals, (e) => e.accuracy)) {
+      accRows.push({ ...tag, step: p.step, accuracy: p.mean });
+    }
+    const losses = meanByStep(runs, (r) => r.steps, (s) => s.loss).sort((a, b) => a.step - b.step);
+    const smoothed = smooth(
+      losses.map((p) => p.mean),
+      lossWindow,
+    );
+    losses.forEach((p, i) => {
+      const loss = smoothed[i] as number;
+      if (Number.isFinite(loss) && loss > 0) lossRows.push({ ...tag, step: p.step, loss });
+    });
+  }
+  const all = [...accRows, ...lossRows];
+  const panel = (values: Row[], y: object) => ({
+    width: 360,
+    height: 280,
+    data: { values },
+    mark: { type: 'line' },
+    encoding: {
+      x: { field: 'step', type: 'quantitative' },
+      y,
+      color: methodColor(all),
+      strokeDash: familyDash(all),
+    },
+  });
+  return {
+    name: `curves-${model}`,
+    title: `Training curves (${model.toUpperCase()}, each method at its tuned learning rate)`,
+    spec: {
+      $schema: SCHEMA,
+      title: `${model.toUpperCase()}: each method at its tuned learning rate (mean over seeds)`,
+      hconcat: [
+        panel(accRows, {
+          field: 'accuracy',
+          type: 'quantitative',
+          title: 'validation accuracy',
+          scale: { zero: false },
+        }),
+        panel(lossRows, {
+          field: 'loss',
+          type: 'quantitative',
+          title: `training loss (moving average of ${lossWindow} logs)`,
+          scale: { type: 'log' },
+        }),
+      ],
+    } as TopLevelSpec,
+  };
+}
+
+function shiftRules(shift: ShiftConfig): { step: number; label: string }[] {
+  return shift.angles.slice(1).map((angle, i) => ({ step: (i + 1) * shift.every, label: `→ ${angle}°` }));
+}
+
+/** Dotted rules with the new angle at every shift. */
+function shiftRuleLayers(shift: ShiftConfig): object[] {
+  const values = shiftRules(shift);
+  return [
+    {
+      data: { values },
+      mark: { type: 'rule', color: '#888', strokeDash: [2, 2] },
+      encoding: { x: { field: 'step', type: 'quantitative' } },
+    },
+    {
+      data: { values },
+      mark: { type: 'text', align: 'left', dx: 3, baseline: 'top', color: '#555' },
+      encoding: { x: { field: 'step', type: 'quantitative' }, y: { value: 2 }, text: { field: 'label' } },
+    },
+  ];
+}
+
+/** Order of points along a stream line: at a shift, the old angle's point comes before the new one's. */
+function streamOrder(step: number, phase: number): number {
+  return step * 10 + phase;
+}
+
+/** Mean over seeds of one evaluation field along the stream, one series per method. */
+interface StreamRow extends Row {
+  readonly step: number;
+  readonly phase: number;
+  readonly order: number;
+}
+
+function streamRows(results: readonly RunResult[], value: (e: EvalLog) => number | undefined, field: string): StreamRow[] {
+  return perMethod(results).flatMap(({ runs, method, family }) =>
+    meanByStep(runs, (r) => r.evals, value, (e) => `${e.step}/${e.phase}`).map((p) => ({
+      method,
+      family,
+      step: p.step,
+      phase: p.row.phase,
+      order: streamOrder(p.step, p.row.phase),
+      [field]: p.mean,
+    })),
+  );
+}
+
+/** A line chart over the stream with the shifts marked. */
+function streamPanel(shift: ShiftConfig, rows: Row[], colorRows: Row[], field: string, title: string, scale: object): object {
+  return {
+    width: 720,
+    height: 220,
+    layer: [
+      ...shiftRuleLayers(shift),
+      {
+        data: { values: rows },
+        mark: { type: 'line' },
+        encoding: {
+          x: { field: 'step', type: 'quantitative' },
+          y: { field, type: 'quantitative', title, scale },
+          order: { field: 'order', type: 'quantitative' },
+          color: methodColor(colorRows),
+          strokeDash: familyDash(colorRows),
+        },
+      },
+    ],
+  };
+}
+
+/** Accuracy on the current angle over the whole stream, shifts marked. */
+export function shiftAccuracyPlot(results: readonly RunResult[], shift: ShiftConfig): PlotSpec {
+  const rows = streamRows(results, (e) => e.accuracy, 'accuracy');
+  return {
+    name: 'shift-accuracy',
+    title: 'Accuracy on the current rotation over the stream',
+    spec: {
+      $schema: SCHEMA,
+      title: `Rotating stream (${shift.angles.join('°, ')}°, ${shift.every} steps each): held-out accuracy on the current angle`,
+      ...streamPanel(shift, rows, rows, 'accuracy', 'accuracy (current angle)', { domain: [0, 1] }),
+      height: 320,
+    } as TopLevelSpec,
+  };
+}
+
+/** Accuracy just around each shift, one panel per shift, x = steps since the shift. */
+export function shiftRecoveryPlot(results: readonly RunResult[], shift: ShiftConfig): PlotSpec {
+  const lead = Math.max(1, Math.round(shift.every / 4));
+  const rows: Row[] = [];
+  for (const p of streamRows(results, (e) => e.accuracy, 'accuracy')) {
+    for (let k = 1; k < shift.angles.length; k++) {
+      const since = p.step - k * shift.every;
+      const onNew = p.phase === k;
+      const onOld = p.phase === k - 1 && since >= -lead && since <= 0;
+      if (onNew || onOld) {
+        rows.push({
+          ...p,
+          shift: `${k}: ${shift.angles[k - 1]}° → ${shift.angles[k]}°`,
+          since,
+          order: streamOrder(since + shift.every, onNew ? 1 : 0),
+        });
+      }
+    }
+  }
+  return {
+    name: 'shift-recovery',
+    title: 'Accuracy around each shift',
+    spec: {
+      $schema: SCHEMA,
+      title: 'Accuracy around each shift (mean over seeds)',
+      data: { values: rows },
+      facet: { column: { field: 'shift', type: 'nominal', title: 'shift', sort: null } },
+      spec: {
+        width: 230,
+        height: 260,
+        layer: [
+          { mark: { type: 'rule', color: '#888', strokeDash: [2, 2] }, encoding: { x: { datum: 0 } } },
+          {
+            mark: { type: 'line' },
+            encoding: {
+              x: { field: 'since', type: 'quantitative', title: 'steps since the shift' },
+              y: { field: 'accuracy', type: 'quantitative', title: 'accuracy (current angle)', scale: { domain: [0, 1] } },
+              order: { field: 'order', type: 'quantitative' },
+              color: methodColor(rows),
+              strokeDash: familyDash(rows),
+            },
+          },
+        ],
+      },
+    } as TopLevelSpec,
+  };
+}
+
+/** Smallest multiplier drawn on the log axis (a schedule at 0 would be minus infinity). */
+const MULTIPLIER_FLOOR = 1e-3;
+
+/**
+ * The adaptation over the stream: the learned scale (EG scale or
+ * hypergradient α), the mean per-coordinate gain, and the effective
+ * multiplier on the base learning rate (schedule factor × learned scale).
+ */
+export function shiftScalePlot(results: readonly RunResult[], shift: ShiftConfig): PlotSpec {
+  const scaleRows = streamRows(results, (e) => e.scale, 'scale');
+  const gainRows = streamRows(results, (e) => e.gainMean, 'gain');
+  const effectiveRows = streamRows(
+    results,
+    (e) => Math.max(MULTIPLIER_FLOOR, e.lrFactor * (e.scale ?? 1)),
+    'multiplier',
+  );
+  const panels = [
+    ...(scaleRows.length > 0 ? [streamPanel(shift, scaleRows, effectiveRows, 'scale', 'learned scale', { zero: false })] : []),
+    ...(gainRows.length > 0 ? [streamPanel(shift, gainRows, effectiveRows, 'gain', 'mean gain', { zero: false })] : []),
+    streamPanel(shift, effectiveRows, effectiveRows, 'multiplier', 'lr multiplier (schedule × scale)', { type: 'log' }),
+  ];
+  return {
+    name: 'shift-scale',
+    title: 'Learned step-size scale and gains over the stream',
+    spec: {
+      $schema: SCHEMA,
+      title: 'Learned scale, mean per-coordinate gain, and the effective multiplier on the base learning rate',
+      vconcat: panels,
+    } as TopLevelSpec,
+  };
+}
+
+function perMethod(results: readonly RunResult[]): { method: string; family: string; runs: RunResult[] }[] {
+  const out = new Map<string, { method: string; family: string; runs: RunResult[] }>();
+  for (const r of results) {
+    const { method, family } = methodFields(r);
+    const entry = out.get(method);
+    if (entry === undefined) out.set(method, { method, family, runs: [r] });
+    else entry.runs.push(r);
+  }
+  return [...out.values()];
+}

@@ -1,0 +1,232 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import {
+  chain,
+  type GradientTransformation,
+  injectLearningRate,
+  stateless,
+  withSpec,
+} from '@tfopt/core';
+import { egAdam, egSgdm, readEgScale } from '@tfopt/eg';
+import { describeEachBackend, expectArrayClose, useBackend } from '@tfopt/testing';
+import { adam, scale, trace } from '@tfopt/transforms';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerTransformFactory, TransformOptimizer } from './index.js';
+
+/** As in fit.test.ts: tfjs's test-mode leak check misfires on wasm's fused matMul in training. */
+function quietWasmLeakCheck(backend: string): void {
+  beforeAll(() => {
+    if (backend === 'wasm') tf.env().set('IS_TEST', false);
+  });
+  afterAll(() => {
+    tf.env().set('IS_TEST', true);
+  });
+}
+
+/** y = x·w with noise-free targets; 48 samples, 3 batches of 16 per epoch. */
+function data(): { xs: tf.Tensor2D; ys: tf.Tensor2D } {
+  const x = Array.from({ length: 48 * 3 }, (_, i) => Math.sin(1.7 * i + 0.3));
+  const y = Array.from(
+    { length: 48 },
+    (_, i) => 0.5 * x[3 * i]! - x[3 * i + 1]! + 2 * x[3 * i + 2]! ** 2,
+  );
+  return { xs: tf.tensor2d(x, [48, 3]), ys: tf.tensor2d(y, [48, 1]) };
+}
+
+function model(): tf.Sequential {
+  return tf.sequential({
+    layers: [
+      tf.layers.dense({
+        units: 6,
+        inputShape: [3],
+        activation: 'tanh',
+        kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }),
+      }),
+      tf.layers.dense({ units: 1, kernelInitializer: tf.initializers.glorotUniform({ seed: 6 }) }),
+    ],
+  });
+}
+
+const FIT = { epochs: 2, batchSize: 16, shuffle: false, verbose: 0 } as const;
+
+/** What model.save writes, with its JSON part through text as a file would have it. */
+async function save(m: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
+  let artifacts: tf.io.ModelArtifacts | undefined;
+  await m.save(
+    tf.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+    { includeOptimizer: true },
+  );
+  const { weightData, ...json } = artifacts!;
+  return { ...JSON.parse(JSON.stringify(json)), weightData };
+}
+
+function weights(m: tf.LayersModel): number[][] {
+  return m.getWeights().map((w) => Array.from(w.dataSync()));
+}
+
+function expectWeightsClose(actual: number[][], expected: number[][]): void {
+  expect(actual.length).toBe(expected.length);
+  actual.forEach((w, i) => {
+    expectArrayClose(w, expected[i]!, { rtol: 1e-5, atol: 1e-6 }, `weight ${i}`);
+  });
+}
+
+/** A transform from user code, registered so it can be saved. */
+function heavyBall(decay: number, lr: number): GradientTransformation<any> {
+  return withSpec(chain(trace({ decay }), scale(-lr)), 'tfoptTestHeavyBall', [decay, lr]);
+}
+registerTransformFactory('tfoptTestHeavyBall', heavyBall);
+
+const CASES: [string, () => GradientTransformation<any>, number | undefined][] = [
+  ['egAdam', () => egAdam(0.02, { scale: { learningRate: 0.05 } }), undefined],
+  [
+    'egSgdm with an injected learning rate changed before saving',
+    () => injectLearningRate(egSgdm, 0.05, { momentum: 0.8 }),
+    0.03,
+  ],
+  ['a registered user transform', () => heavyBall(0.9, 0.02), undefined],
+];
+
+describeEachBackend('save, load and resume', (backend) => {
+  quietWasmLeakCheck(backend);
+
+  for (const [title, build, newRate] of CASES) {
+    it(`${title}: N steps, save, load, M steps equals N + M steps`, async () => {
+      const { xs, ys } = data();
+      const a = model();
+      const optimizer = new TransformOptimizer(build());
+      a.compile({ optimizer, loss: 'meanSquaredError' });
+      if (newRate !== undefined) optimizer.learningRate = newRate;
+      await a.fit(xs, ys, FIT);
+      const artifacts = await save(a);
+      await a.fit(xs, ys, FIT);
+
+      const b = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+      const loaded = b.optimizer as TransformOptimizer;
+      expect(loaded).toBeInstanceOf(TransformOptimizer);
+      expect(loaded.iterations).toBe(6);
+      if (newRate !== undefined) expect(loaded.learningRate).toBeCloseTo(newRate, 7);
+      // Loaded in the same program, the variables get new unique names; state follows them.
+      expect(b.trainableWeights[0]!.name).not.toBe(a.trainableWeights[0]!.name);
+      await b.fit(xs, ys, FIT);
+      expectWeightsClose(weights(b), weights(a));
+      expect(loaded.inactiveVariables).toEqual([]);
+      expect(loaded.iterations).toBe(12);
+
+      for (const m of [a, b]) {
+        m.optimizer.dispose();
+        m.dispose();
+      }
+      tf.dispose([xs, ys]);
+    });
+  }
+
+  it('saving a transform without a spec fails with directions, and loses nothing silently', async () => {
+    const { xs, ys } = data();
+    const m = model();
+    m.compile({
+      optimizer: new TransformOptimizer(
+        chain(
+          adam(0.01),
+          stateless((u) => u),
+        ),
+      ),
+      loss: 'meanSquaredError',
+    });
+    await m.fit(xs, ys, { ...FIT, epochs: 1 });
+    await expect(save(m)).rejects.toThrow(
+      /has no spec, so it cannot be saved.*withSpec\(transform, name, args\).*registerTransformFactory\(name, factory\)/,
+    );
+    m.optimizer.dispose();
+    m.dispose();
+    tf.dispose([xs, ys]);
+  });
+});
+
+const CHILD = `
+import * as tf from '@tensorflow/tfjs';
+import '@tfopt/layers';
+import { readFileSync } from 'node:fs';
+await tf.setBackend('cpu');
+const job = JSON.parse(readFileSync(process.env.TFOPT_JOB, 'utf8'));
+const bytes = Buffer.from(job.weightData, 'base64');
+const artifacts = { ...job.artifacts, weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) };
+const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+const xs = tf.tensor2d(job.xs, [job.xs.length / 3, 3]);
+const ys = tf.tensor2d(job.ys, [job.ys.length, 1]);
+const at = model.optimizer.iterations;
+await model.fit(xs, ys, job.fit);
+process.stdout.write(JSON.stringify({
+  at,
+  learningRate: model.optimizer.learningRate,
+  names: model.trainableWeights.map((w) => w.name),
+  weights: model.getWeights().map((w) => Array.from(w.dataSync())),
+}));
+`;
+
+describe('resume in a fresh node process', () => {
+  let dir = '';
+  beforeAll(async () => {
+    await useBackend('cpu');
+    dir = mkdtempSync(join(tmpdir(), 'tfopt-resume-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('continues from the saved artifacts to the same weights', async () => {
+    const { xs, ys } = data();
+    const a = model();
+    const optimizer = new TransformOptimizer(
+      injectLearningRate(egAdam, 0.02, { scale: { learningRate: 0.05 } }),
+    );
+    a.compile({ optimizer, loss: 'meanSquaredError' });
+    await a.fit(xs, ys, FIT);
+    optimizer.learningRate = 0.01;
+    const artifacts = await save(a);
+    await a.fit(xs, ys, FIT);
+    expect(readEgScale(optimizer.getState())[0]).not.toBe(1);
+
+    const { weightData, ...json } = artifacts;
+    const job = join(dir, 'job.json');
+    writeFileSync(
+      job,
+      JSON.stringify({
+        artifacts: json,
+        weightData: Buffer.from(weightData as ArrayBuffer).toString('base64'),
+        xs: Array.from(xs.dataSync()),
+        ys: Array.from(ys.dataSync()),
+        fit: FIT,
+      }),
+    );
+    const packageDir = fileURLToPath(new URL('..', import.meta.url));
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--input-type=module', '-e', CHILD],
+      {
+        cwd: packageDir,
+        env: { ...process.env, TFOPT_JOB: job },
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    );
+    const child = JSON.parse(stdout) as {
+      at: number;
+      learningRate: number;
+      names: string[];
+      weights: number[][];
+    };
+    expect(child.at).toBe(6);
+    expect(child.learningRate).toBeCloseTo(0.01, 8);
+    expect(child.names).toEqual(a.trainableWeights.map((w) => w.name));
+    expectWeightsClose(child.weights, weights(a));
+    optimizer.dispose();
+    a.dispose();
+    tf.dispose([xs, ys]);
+  });
+});
