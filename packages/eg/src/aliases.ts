@@ -5,8 +5,8 @@ import {
   decayRate,
   type EmptyState,
   type GradientTransformation,
-  identity,
   InvalidOptionError,
+  identity,
   nonNegative,
   numberOrFunction,
   type ScalarOrSchedule,
@@ -29,7 +29,11 @@ import {
   type EgCoordinateGainsState,
   egCoordinateGains,
 } from './coordinateGains.js';
-import { type EgGlobalScaleOptions, type EgGlobalScaleState, egGlobalScale } from './globalScale.js';
+import {
+  type EgGlobalScaleOptions,
+  type EgGlobalScaleState,
+  egGlobalScale,
+} from './globalScale.js';
 import { assertKnownOptions } from './options.js';
 
 /**
@@ -70,19 +74,28 @@ function checkLearningRate(owner: string, learningRate: unknown): void {
 
 function gainsLink(owner: string, gains: unknown): GradientTransformation<EgGainsLinkState> {
   if (gains === false) return identity() as GradientTransformation<EgGainsLinkState>;
-  if (gains !== undefined && (typeof gains !== 'object' || gains === null || Array.isArray(gains))) {
+  if (
+    gains !== undefined &&
+    (typeof gains !== 'object' || gains === null || Array.isArray(gains))
+  ) {
     throw new InvalidOptionError(owner, 'gains', gains, 'an options object or false');
   }
   return asPart(
     owner,
     'gains.',
-    () => egCoordinateGains(gains as EgCoordinateGainsOptions) as GradientTransformation<EgGainsLinkState>,
+    () =>
+      egCoordinateGains(
+        gains as EgCoordinateGainsOptions,
+      ) as GradientTransformation<EgGainsLinkState>,
   );
 }
 
 function scaleLink(owner: string, scale: unknown): GradientTransformation<EgScaleLinkState> {
   if (scale === false) return identity() as GradientTransformation<EgScaleLinkState>;
-  if (scale !== undefined && (typeof scale !== 'object' || scale === null || Array.isArray(scale))) {
+  if (
+    scale !== undefined &&
+    (typeof scale !== 'object' || scale === null || Array.isArray(scale))
+  ) {
     throw new InvalidOptionError(owner, 'scale', scale, 'an options object or false');
   }
   return asPart(

@@ -2,17 +2,29 @@
 // the alignment signal between the raw gradient and the previous updates, and
 // the bookkeeping around it. Internal; not exported from the package.
 import * as tf from '@tensorflow/tfjs-core';
-import { assertSameStructure, type Tree, TreeStructureError, treeLeaves, treeMap } from '@tfopt/core';
+import {
+  assertSameStructure,
+  type Tree,
+  TreeStructureError,
+  treeLeaves,
+  treeMap,
+} from '@tfopt/core';
 
 // Below this the product of two norms counts as zero (float32's smallest
 // normal number): the cosine with a zero (or underflowed) vector is 0.
 const TINY_NORM_PRODUCT = 1.1754944e-38;
 
-/** One scalar per leaf, summed (one group) or stacked (a group per tensor). */
+/** `<a, b>` as a [1, 1] matrix product of flat views (no copy): one fused multiply-add pass. */
+function vdot(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  const row = tf.reshape(a, [1, a.size]);
+  return tf.matMul(row, a === b ? row : tf.reshape(b, [1, b.size]), false, true);
+}
+
+/** [1, 1] results, one per leaf: summed (one group, [1, 1]) or stacked (a group per tensor, [n, 1]). */
 function combine(parts: tf.Tensor[], perTensor: boolean): tf.Tensor {
-  if (parts.length === 0) return tf.zeros(perTensor ? [0] : []);
-  if (perTensor) return tf.stack(parts);
-  return parts.length === 1 ? (parts[0] as tf.Tensor) : tf.addN(parts);
+  if (parts.length === 0) return tf.zeros(perTensor ? [0, 1] : [1, 1]);
+  if (parts.length === 1) return parts[0] as tf.Tensor;
+  return perTensor ? tf.concat(parts) : tf.addN(parts);
 }
 
 /**
@@ -25,17 +37,21 @@ export function alignment(
   normalize: boolean,
   perTensor: boolean,
 ): tf.Tensor {
+  // matMul sums products in one pass, about twice as fast as sum(mul(a, b)) on
+  // the cpu backend; scalar work stays in [1, 1] until one reshape at the end.
+  const shape = perTensor ? [grads.length] : [];
   const dot = combine(
-    grads.map((g, i) => tf.sum(tf.mul(g, previous[i] as tf.Tensor))),
+    grads.map((g, i) => vdot(g, previous[i] as tf.Tensor)),
     perTensor,
   );
-  if (!normalize) return dot;
+  if (!normalize) return tf.reshape(dot, shape);
   // Separate square roots keep |g| |v| finite where |g|^2 |v|^2 would overflow.
-  const gNorm = tf.sqrt(combine(grads.map((g) => tf.sum(tf.square(g))), perTensor));
-  const vNorm = tf.sqrt(combine(previous.map((v) => tf.sum(tf.square(v))), perTensor));
+  const gNorm = tf.sqrt(combine(grads.map((g) => vdot(g, g)), perTensor));
+  const vNorm = tf.sqrt(combine(previous.map((v) => vdot(v, v)), perTensor));
   const denom = tf.mul(gNorm, vNorm);
   // A comparison, not max(denom, tiny): backends disagree on max(NaN, x).
-  return tf.where(tf.greater(denom, TINY_NORM_PRODUCT), tf.div(dot, denom), tf.zerosLike(dot));
+  const cos = tf.where(tf.greater(denom, TINY_NORM_PRODUCT), tf.div(dot, denom), tf.zerosLike(dot));
+  return tf.reshape(cos, shape);
 }
 
 /**

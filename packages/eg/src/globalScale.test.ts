@@ -22,7 +22,10 @@ const toTree = ({ x, y }: XY) => ({ x: tf.tensor1d(x), y: tf.tensor1d(y) });
  * Feed gradients through `tx` (as updates, with no context unless `inChain`);
  * return the scale after every step and each step's output.
  */
-function run<S>(tx: GradientTransformation<S>, grads: readonly XY[]): { scales: number[][]; outs: XY[] } {
+function run<S>(
+  tx: GradientTransformation<S>,
+  grads: readonly XY[],
+): { scales: number[][]; outs: XY[] } {
   const first = toTree(grads[0]!);
   let state = tx.init(first);
   treeDispose(first);
@@ -65,7 +68,10 @@ describeEachBackend('egGlobalScale', () => {
   ];
   for (const { normalize, perTensor, scale: expected } of handCases) {
     it(`matches the hand-derived second step (normalize ${normalize}, perTensor ${perTensor})`, () => {
-      const { scales, outs } = run(egGlobalScale({ learningRate: 0.5, normalize, perTensor }), grads);
+      const { scales, outs } = run(
+        egGlobalScale({ learningRate: 0.5, normalize, perTensor }),
+        grads,
+      );
       expect(scales[0]).toEqual(perTensor ? [1, 1] : [1]);
       expect(outs[0]).toEqual(grads[0]);
       expectArrayClose(scales[1]!, expected, tol, 'scale');
@@ -97,13 +103,22 @@ describeEachBackend('egGlobalScale', () => {
       x: [Math.sin(0.3 * t) + 0.2, Math.cos(0.11 * t)],
       y: [(-1) ** t * 0.3 + 0.1],
     }));
-    const big = sequence.map(({ x, y }) => ({ x: x.map((v) => 1000 * v), y: y.map((v) => 1000 * v) }));
+    const big = sequence.map(({ x, y }) => ({
+      x: x.map((v) => 1000 * v),
+      y: y.map((v) => 1000 * v),
+    }));
     for (const perTensor of [false, true]) {
       const build = () =>
-        chain(trace({ decay: 0.9 }), egGlobalScale({ learningRate: 0.05, perTensor }), scaleByLearningRate(0.1));
+        chain(
+          trace({ decay: 0.9 }),
+          egGlobalScale({ learningRate: 0.05, perTensor }),
+          scaleByLearningRate(0.1),
+        );
       const a = run(build(), sequence).scales;
       const b = run(build(), big).scales;
-      a.forEach((s, t) => expectArrayClose(b[t]!, s, { rtol: 2e-5, atol: 0 }, `step ${t + 1}`));
+      a.forEach((s, t) => {
+        expectArrayClose(b[t]!, s, { rtol: 2e-5, atol: 0 }, `step ${t + 1}`);
+      });
       expect(Math.max(...a.flat().map((s) => Math.abs(s - 1)))).toBeGreaterThan(0.05);
     }
   });
@@ -122,7 +137,10 @@ describeEachBackend('egGlobalScale', () => {
       ];
       for (const perTensor of [false, true]) {
         const tx = egGlobalScale({ learningRate: 2, normalize, perTensor, min: 0.1, max: 10 });
-        const sequence = Array.from({ length: 48 }, (_, i) => adversarial[(i * 5) % adversarial.length]!);
+        const sequence = Array.from(
+          { length: 48 },
+          (_, i) => adversarial[(i * 5) % adversarial.length]!,
+        );
         const { scales } = run(tx, sequence);
         for (const s of scales.flat()) {
           expect(Number.isFinite(s)).toBe(true);
@@ -135,7 +153,10 @@ describeEachBackend('egGlobalScale', () => {
 
   it('reaches its bounds exactly: agreement grows the scale to max, oscillation shrinks it to min', () => {
     const agree = Array.from({ length: 12 }, () => ({ x: [1, 2], y: [0.5] }));
-    const alternate = agree.map((g, t) => ({ x: g.x.map((v) => (-1) ** t * v), y: g.y.map((v) => (-1) ** t * v) }));
+    const alternate = agree.map((g, t) => ({
+      x: g.x.map((v) => (-1) ** t * v),
+      y: g.y.map((v) => (-1) ** t * v),
+    }));
     const tx = () => egGlobalScale({ learningRate: 0.5, min: 0.25, max: 4 });
     // cos = 1 each step from step 2: s = e^(0.5 (t - 1)) until it passes 4 at t = 4.
     expectArrayClose(run(tx(), agree).scales.flat().slice(0, 3), [1, Math.exp(0.5), Math.exp(1)], {
@@ -154,10 +175,9 @@ describeEachBackend('egGlobalScale', () => {
     ];
     const { scales, outs } = run(tx, sequence);
     expect(scales).toEqual([[1], [1], [1]]);
-    outs.forEach((o, i) => expect(o).toEqual({
-      x: sequence[i]!.x.map(Math.fround),
-      y: sequence[i]!.y.map(Math.fround),
-    }));
+    outs.forEach((o, i) => {
+      expect(o).toEqual({ x: sequence[i]!.x.map(Math.fround), y: sequence[i]!.y.map(Math.fround) });
+    });
   });
 
   it('uses the raw gradient of the step wherever it sits in a chain', () => {
@@ -179,9 +199,18 @@ describeEachBackend('egGlobalScale', () => {
     // Clipping after the scale does not change what the scale sees; clipping
     // before it rescales the updates, which the cosine ignores.
     const seq: XY[] = Array.from({ length: 20 }, (_, t) => ({ x: [1 + t, -2], y: [(-1) ** t] }));
-    const base = run(chain(trace({ decay: 0.5 }), egGlobalScale({ learningRate: 0.05 })), seq).scales;
-    const after = run(chain(trace({ decay: 0.5 }), egGlobalScale({ learningRate: 0.05 }), clipByGlobalNorm(0.01)), seq).scales;
-    const before = run(chain(clipByGlobalNorm(0.01), trace({ decay: 0.5 }), egGlobalScale({ learningRate: 0.05 })), seq).scales;
+    const base = run(
+      chain(trace({ decay: 0.5 }), egGlobalScale({ learningRate: 0.05 })),
+      seq,
+    ).scales;
+    const after = run(
+      chain(trace({ decay: 0.5 }), egGlobalScale({ learningRate: 0.05 }), clipByGlobalNorm(0.01)),
+      seq,
+    ).scales;
+    const before = run(
+      chain(clipByGlobalNorm(0.01), trace({ decay: 0.5 }), egGlobalScale({ learningRate: 0.05 })),
+      seq,
+    ).scales;
     // The trace of clipped gradients differs in direction from the trace of raw ones, so
     // "before" is only checked to run and stay in bounds; "after" must match exactly.
     expect(after).toEqual(base);
@@ -234,7 +263,9 @@ describeEachBackend('egGlobalScale', () => {
     expect(() => tx.update(u, state, undefined, { grads: { w: tf.zeros([2]) } as Tree })).toThrow(
       TreeStructureError,
     );
-    expect(() => tx.update({ w: tf.zeros([2]) }, state)).toThrow(/updates does not match the state/);
+    expect(() => tx.update({ w: tf.zeros([2]) }, state)).toThrow(
+      /updates does not match the state/,
+    );
     treeDispose([state, u]);
   });
 });
@@ -255,7 +286,9 @@ describe('egGlobalScale options', () => {
   for (const [options, option] of cases) {
     it(`rejects ${JSON.stringify(options)} naming "${option}"`, () => {
       expect(() => egGlobalScale(options as never)).toThrow(InvalidOptionError);
-      expect(() => egGlobalScale(options as never)).toThrow(`egGlobalScale: option "${option}" must be`);
+      expect(() => egGlobalScale(options as never)).toThrow(
+        `egGlobalScale: option "${option}" must be`,
+      );
     });
   }
   it('records its spec', () => {

@@ -106,10 +106,17 @@ export interface EgGlobalScaleState {
  * const tx = chain(scaleByAdam(), egGlobalScale({ learningRate: 0.001 }), scaleByLearningRate(1e-3));
  * ```
  */
-export function egGlobalScale(options?: EgGlobalScaleOptions): GradientTransformation<EgGlobalScaleState> {
+export function egGlobalScale(
+  options?: EgGlobalScaleOptions,
+): GradientTransformation<EgGlobalScaleState> {
   assertKnownOptions('egGlobalScale', options, EG_GLOBAL_SCALE_KEYS);
-  const { learningRate = 0.001, normalize = true, min = 0.1, max = 10, perTensor = false } =
-    options ?? {};
+  const {
+    learningRate = 0.001,
+    normalize = true,
+    min = 0.1,
+    max = 10,
+    perTensor = false,
+  } = options ?? {};
   assertOptions('egGlobalScale', {
     learningRate: [learningRate, nonNegative],
     normalize: [normalize, boolean],

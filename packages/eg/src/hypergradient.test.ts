@@ -1,5 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { disposeReplaced, type GradientTransformation, InvalidOptionError, treeDispose } from '@tfopt/core';
+import {
+  disposeReplaced,
+  type GradientTransformation,
+  InvalidOptionError,
+  treeDispose,
+} from '@tfopt/core';
 import { describeEachBackend, expectArrayClose, values } from '@tfopt/testing';
 import { describe, expect, it } from 'vitest';
 import { egGlobalScale } from './globalScale.js';
@@ -42,7 +47,11 @@ describeEachBackend('hypergradientScale', () => {
     expect(cos.trace[0]).toEqual([1]);
     expectArrayClose(cos.trace[1]!, [0.8709006], { rtol: 1e-6 });
     expectArrayClose(cos.outs[1]!, [0.8709006, 0.8709006, -0.8709006], { rtol: 1e-6 });
-    const dot = run(hypergradientScale({ learningRate: 0.5, normalize: false }), g, readHypergradientScale);
+    const dot = run(
+      hypergradientScale({ learningRate: 0.5, normalize: false }),
+      g,
+      readHypergradientScale,
+    );
     expectArrayClose(dot.trace[1]!, [0.5], { rtol: 1e-6 });
   });
 
@@ -50,20 +59,41 @@ describeEachBackend('hypergradientScale', () => {
     // Alternating gradients: cosine -1 from step 2 on, alpha = 1 - 0.4 (t - 1).
     const alternate = Array.from({ length: 8 }, (_, t) => [(-1) ** t, 2 * (-1) ** t]);
     const free = run(hypergradientScale({ learningRate: 0.4 }), alternate, readHypergradientScale);
-    expectArrayClose(free.trace.flat(), [1, 0.6, 0.2, -0.2, -0.6, -1, -1.4, -1.8], { rtol: 1e-5, atol: 1e-6 });
+    expectArrayClose(free.trace.flat(), [1, 0.6, 0.2, -0.2, -0.6, -1, -1.4, -1.8], {
+      rtol: 1e-5,
+      atol: 1e-6,
+    });
     // A negative multiplier turns the update around: the output opposes the input.
     expect(free.outs[7]![0]! * alternate[7]![0]!).toBeLessThan(0);
-    const bounded = run(hypergradientScale({ learningRate: 0.4, min: 0.1, max: 3 }), alternate, readHypergradientScale);
-    expectArrayClose(bounded.trace.flat(), [1, 0.6, 0.2, 0.1, 0.1, 0.1, 0.1, 0.1], { rtol: 1e-5, atol: 1e-6 });
+    const bounded = run(
+      hypergradientScale({ learningRate: 0.4, min: 0.1, max: 3 }),
+      alternate,
+      readHypergradientScale,
+    );
+    expectArrayClose(bounded.trace.flat(), [1, 0.6, 0.2, 0.1, 0.1, 0.1, 0.1, 0.1], {
+      rtol: 1e-5,
+      atol: 1e-6,
+    });
   });
 
   it('is the first-order twin of egGlobalScale: log s_t = alpha_t - 1 on the same signal', () => {
     // Both see the same alignments a_t (same gradients, previous updates taken
     // before scaling); EG adds eta a_t to log s, the baseline adds it to alpha.
-    const grads = Array.from({ length: 40 }, (_, t) => [Math.sin(0.2 * t) + 0.3, Math.cos(0.1 * t)]);
+    const grads = Array.from({ length: 40 }, (_, t) => [
+      Math.sin(0.2 * t) + 0.3,
+      Math.cos(0.1 * t),
+    ]);
     const eg = run(egGlobalScale({ learningRate: 0.02 }), grads, readEgScale).trace.flat();
-    const hd = run(hypergradientScale({ learningRate: 0.02 }), grads, readHypergradientScale).trace.flat();
-    expectArrayClose(eg.map(Math.log), hd.map((a) => a - 1), { rtol: 0, atol: 1e-5 });
+    const hd = run(
+      hypergradientScale({ learningRate: 0.02 }),
+      grads,
+      readHypergradientScale,
+    ).trace.flat();
+    expectArrayClose(
+      eg.map(Math.log),
+      hd.map((a) => a - 1),
+      { rtol: 0, atol: 1e-5 },
+    );
     expect(Math.max(...hd.map((a) => Math.abs(a - 1)))).toBeGreaterThan(0.05);
   });
 
@@ -84,7 +114,11 @@ describeEachBackend('hypergradientScale', () => {
     ];
     for (const normalize of [true, false]) {
       const seq = Array.from({ length: 20 }, (_, i) => adversarial[i % adversarial.length]!);
-      const { trace } = run(hypergradientScale({ learningRate: 1, normalize }), seq, readHypergradientScale);
+      const { trace } = run(
+        hypergradientScale({ learningRate: 1, normalize }),
+        seq,
+        readHypergradientScale,
+      );
       for (const a of trace.flat()) expect(Number.isFinite(a)).toBe(true);
     }
   });

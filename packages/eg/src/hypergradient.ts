@@ -104,8 +104,14 @@ export function hypergradientScale(
 ): GradientTransformation<HypergradientScaleState> {
   const owner = 'hypergradientScale';
   assertKnownOptions(owner, options, HYPERGRADIENT_SCALE_KEYS);
-  const { learningRate = 0.001, normalize = true, initial = 1, min, max, perTensor = false } =
-    options ?? {};
+  const {
+    learningRate = 0.001,
+    normalize = true,
+    initial = 1,
+    min,
+    max,
+    perTensor = false,
+  } = options ?? {};
   assertOptions(owner, {
     learningRate: [learningRate, nonNegative],
     normalize: [normalize, boolean],
@@ -119,7 +125,12 @@ export function hypergradientScale(
   const hi = max ?? Number.POSITIVE_INFINITY;
   if (lo >= hi) throw new InvalidOptionError(owner, 'max', max, `a number > min (${min})`);
   if (initial < lo || initial > hi) {
-    throw new InvalidOptionError(owner, 'initial', initial, `a number in [min, max] = [${lo}, ${hi}]`);
+    throw new InvalidOptionError(
+      owner,
+      'initial',
+      initial,
+      `a number in [min, max] = [${lo}, ${hi}]`,
+    );
   }
   const bounded = min !== undefined || max !== undefined;
 

@@ -20,7 +20,10 @@ import {
 
 describeEachBackend('reading EG state', () => {
   it('finds the EG states inside nested chains and wrapper records', () => {
-    const tx = chain(scaleByAdam(), chain(egCoordinateGains(), chain(egGlobalScale({ perTensor: true }))));
+    const tx = chain(
+      scaleByAdam(),
+      chain(egCoordinateGains(), chain(egGlobalScale({ perTensor: true }))),
+    );
     const state = tx.init({ a: tf.zeros([2]), b: tf.zeros([3]) });
     const wrapped = { hyperparams: { learningRate: 0.1 }, inner: state };
     expect(findEgGlobalScaleState(wrapped)).toBe(state[1][1][0]);
@@ -51,7 +54,10 @@ describeEachBackend('reading EG state', () => {
       [[1, -1, 2], [[3]]],
       [[1, 1, -2], [[0]]],
     ] as const) {
-      const g = { w: tf.tensor1d(w as unknown as number[]), b: tf.tensor2d(b as unknown as number[][]) };
+      const g = {
+        w: tf.tensor1d(w as unknown as number[]),
+        b: tf.tensor2d(b as unknown as number[][]),
+      };
       const [out, next] = tx.update(g, state);
       treeDispose([g, out, state]);
       state = next;
@@ -68,7 +74,10 @@ describeEachBackend('reading EG state', () => {
   it('reads the scale of egAdam and the multiplier of hypergradientScale', () => {
     const s1 = egAdam(1e-3).init({ w: tf.zeros([2]) });
     expect(readEgScale(s1)).toEqual([1]);
-    const s2 = chain(hypergradientScale({ initial: 2, perTensor: true })).init([tf.zeros([1]), tf.zeros([1])]);
+    const s2 = chain(hypergradientScale({ initial: 2, perTensor: true })).init([
+      tf.zeros([1]),
+      tf.zeros([1]),
+    ]);
     expect(readHypergradientScale(s2)).toEqual([2, 2]);
     treeDispose([s1, s2]);
   });

@@ -22,7 +22,7 @@ export function isEgGlobalScaleState(value: unknown): value is EgGlobalScaleStat
 
 /** True for a state record built by {@link egCoordinateGains}. @category State */
 export function isEgCoordinateGainsState(value: unknown): value is EgCoordinateGainsState {
-  return hasExactKeys(value, ['count', 'gains', 'gradEma']) && typeof value.count === 'number';
+  return hasExactKeys(value, ['count', 'gains', 'gradTrace']) && typeof value.count === 'number';
 }
 
 /** True for a state record built by {@link hypergradientScale}. @category State */
@@ -146,7 +146,8 @@ export function readEgGains(state: unknown): EgGainsSummary | undefined {
   if (found === undefined) return undefined;
   const leaves = treeLeaves(found.gains);
   const size = leaves.reduce((n, t) => n + t.size, 0);
-  if (size === 0) return { mean: Number.NaN, min: Number.NaN, max: Number.NaN, size, count: found.count };
+  if (size === 0)
+    return { mean: Number.NaN, min: Number.NaN, max: Number.NaN, size, count: found.count };
   // One read of three numbers instead of copying every gain to JS.
   const stats = tf.tidy(() => {
     const flat = tf.concat(leaves.map((t) => tf.reshape(t, [-1])));

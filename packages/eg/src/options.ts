@@ -6,7 +6,11 @@ import { InvalidOptionError } from '@tfopt/core';
  * `allowed`, so a misspelt option fails loudly instead of falling back to its
  * default.
  */
-export function assertKnownOptions(owner: string, options: unknown, allowed: readonly string[]): void {
+export function assertKnownOptions(
+  owner: string,
+  options: unknown,
+  allowed: readonly string[],
+): void {
   if (options === undefined) return;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidOptionError(owner, 'options', options, 'an options object');

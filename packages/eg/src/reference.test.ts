@@ -123,10 +123,16 @@ function refGrads([w, b]: number[][], t: number): number[][] {
   return [gw, gb];
 }
 
-function tfGrads(params: { W: tf.Tensor; b: tf.Tensor }, t: number): { W: tf.Tensor; b: tf.Tensor } {
+function tfGrads(
+  params: { W: tf.Tensor; b: tf.Tensor },
+  t: number,
+): { W: tf.Tensor; b: tf.Tensor } {
   const [gW, gb] = tf.grads((w: tf.Tensor, b: tf.Tensor) =>
     tf.tidy(() => {
-      const r = tf.sub(tf.add(tf.matMul(tf.tensor2d(X), w as tf.Tensor2D), b), tf.tensor2d(target(t)));
+      const r = tf.sub(
+        tf.add(tf.matMul(tf.tensor2d(X), w as tf.Tensor2D), b),
+        tf.tensor2d(target(t)),
+      );
       return tf.mul(0.5, tf.sum(tf.square(r)));
     }),
   )([params.W, params.b]);
@@ -139,15 +145,35 @@ function egSgdmFor(c: RefConfig) {
     gains: { learningRate: c.etaP, beta: c.beta, signal: c.signal },
     // Learning rate applied at the end: the inner-product signal is 1/lr
     // times the reference's, so the matching rate is eta_s * lr.
-    scale: { learningRate: c.normalize ? c.etaS : c.etaS * c.lr, normalize: c.normalize, perTensor: true },
+    scale: {
+      learningRate: c.normalize ? c.etaS : c.etaS * c.lr,
+      normalize: c.normalize,
+      perTensor: true,
+    },
   });
 }
 
 const CONFIGS: readonly RefConfig[] = [
   { lr: 0.01, momentum: 0.9, beta: 0.9, etaP: 0.01, etaS: 0.01, signal: 'sign', normalize: true },
   { lr: 0.01, momentum: 0.9, beta: 0.9, etaP: 0.01, etaS: 0.1, signal: 'sign', normalize: false },
-  { lr: 0.01, momentum: 0.8, beta: 0.7, etaP: 0.01, etaS: 0.01, signal: 'product', normalize: true },
-  { lr: 0.01, momentum: 0.8, beta: 0.7, etaP: 0.01, etaS: 0.1, signal: 'product', normalize: false },
+  {
+    lr: 0.01,
+    momentum: 0.8,
+    beta: 0.7,
+    etaP: 0.01,
+    etaS: 0.01,
+    signal: 'product',
+    normalize: true,
+  },
+  {
+    lr: 0.01,
+    momentum: 0.8,
+    beta: 0.7,
+    etaP: 0.01,
+    etaS: 0.1,
+    signal: 'product',
+    normalize: false,
+  },
 ];
 
 const STEPS = 250;

@@ -1,5 +1,12 @@
 import { chain, identity, TfoptError, type Tree } from '@tfopt/core';
-import { adam, clipByGlobalNorm, scale, scaleByAdam, scaleByLearningRate, trace } from '@tfopt/transforms';
+import {
+  adam,
+  clipByGlobalNorm,
+  scale,
+  scaleByAdam,
+  scaleByLearningRate,
+  trace,
+} from '@tfopt/transforms';
 import { describe, expect, it } from 'vitest';
 import { egAdagrad, egAdam, egSgdm } from './aliases.js';
 import { egCoordinateGains } from './coordinateGains.js';
@@ -26,9 +33,18 @@ describe('assertEgSignConvention', () => {
 
   it('rejects an EG transform after scaleByLearningRate, a negative scale or a complete optimizer', () => {
     const cases = [
-      [chain(scaleByAdam(), scaleByLearningRate(1e-3), egGlobalScale()), /egGlobalScale at chain\[2\]/],
-      [chain(trace({ decay: 0.9 }), scale(-0.1), egCoordinateGains()), /egCoordinateGains at chain\[2\]/],
-      [chain(adam(1e-3), chain(identity(), hypergradientScale())), /hypergradientScale at chain\[1\]\[1\]/],
+      [
+        chain(scaleByAdam(), scaleByLearningRate(1e-3), egGlobalScale()),
+        /egGlobalScale at chain\[2\]/,
+      ],
+      [
+        chain(trace({ decay: 0.9 }), scale(-0.1), egCoordinateGains()),
+        /egCoordinateGains at chain\[2\]/,
+      ],
+      [
+        chain(adam(1e-3), chain(identity(), hypergradientScale())),
+        /hypergradientScale at chain\[1\]\[1\]/,
+      ],
       [chain(egAdam(1e-3), egGlobalScale()), /egGlobalScale at chain\[1\]/],
     ] as const;
     for (const [tx, message] of cases) {
@@ -39,6 +55,8 @@ describe('assertEgSignConvention', () => {
 
   it('passes what carries no spec', () => {
     const custom = { init: () => ({}), update: (u: Tree) => [u, {}] as const };
-    expect(() => assertEgSignConvention(chain(scaleByLearningRate(1), custom, egGlobalScale()))).not.toThrow();
+    expect(() =>
+      assertEgSignConvention(chain(scaleByLearningRate(1), custom, egGlobalScale())),
+    ).not.toThrow();
   });
 });

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BACKENDS, type BackendName } from './backend.js';
-import { PRESETS, type PresetName, presetConfig, type StudyConfig } from './config.js';
+import { type PresetName, presetConfig, type StudyConfig } from './config.js';
 import { METHODS } from './methods.js';
 import { MODEL_KINDS, type ModelKind } from './models.js';
 import { STUDIES, type StudyName } from './train.js';
@@ -16,6 +16,7 @@ export class UsageError extends Error {
 export type Command =
   | { readonly kind: 'help' }
   | { readonly kind: 'list-methods' }
+  | { readonly kind: 'report'; readonly from: string; readonly out: string }
   | { readonly kind: 'run'; readonly config: StudyConfig };
 
 export const HELP = `Usage: npm start [-- options]       (or: node dist/cli.js [options])
@@ -44,6 +45,7 @@ How to run:
   --out DIR            report folder (default: results/<preset>-<timestamp>)
   --quiet              no progress output
   --list-methods       print the method table and exit
+  --report-from DIR    rebuild report, plots and CSV from DIR/results.json (into --out, default DIR)
   -h, --help           print this help and exit
 
 Interrupt with Ctrl-C: finished runs are kept and the report is still written.`;
@@ -61,14 +63,21 @@ function list(flag: string, text: string): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  if (items.length === 0) throw new UsageError(`--${flag} expects a comma-separated list, got "${text}"`);
+  if (items.length === 0)
+    throw new UsageError(`--${flag} expects a comma-separated list, got "${text}"`);
   return items;
 }
 
-function numberList(flag: string, text: string, check: (n: number) => boolean, what: string): number[] {
+function numberList(
+  flag: string,
+  text: string,
+  check: (n: number) => boolean,
+  what: string,
+): number[] {
   return list(flag, text).map((item) => {
     const n = Number(item);
-    if (!Number.isFinite(n) || !check(n)) throw new UsageError(`--${flag}: "${item}" is not ${what}`);
+    if (!Number.isFinite(n) || !check(n))
+      throw new UsageError(`--${flag}: "${item}" is not ${what}`);
     return n;
   });
 }
@@ -76,7 +85,9 @@ function numberList(flag: string, text: string, check: (n: number) => boolean, w
 function oneOfList<T extends string>(flag: string, text: string, allowed: readonly T[]): T[] {
   return list(flag, text).map((item) => {
     if (!(allowed as readonly string[]).includes(item)) {
-      throw new UsageError(`--${flag}: unknown value "${item}"; expected one of ${allowed.join(', ')}`);
+      throw new UsageError(
+        `--${flag}: unknown value "${item}"; expected one of ${allowed.join(', ')}`,
+      );
     }
     return item as T;
   });
@@ -96,19 +107,30 @@ export function parseCommand(argv: readonly string[], now = new Date()): Command
   try {
     parsed = parse(argv);
   } catch (e) {
-    throw new UsageError(e instanceof Error ? e.message.replace(/\. To specify.*$/s, '') : String(e));
+    throw new UsageError(
+      e instanceof Error ? e.message.replace(/\. To specify.*$/s, '') : String(e),
+    );
   }
   const { values, positionals } = parsed;
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   if (values.help) return { kind: 'help' };
   if (values['list-methods']) return { kind: 'list-methods' };
+  if (values['report-from'] !== undefined) {
+    return {
+      kind: 'report',
+      from: values['report-from'],
+      out: values.out ?? values['report-from'],
+    };
+  }
   if (values.full && values.quick) throw new UsageError('--full and --quick cannot be combined');
 
   const preset: PresetName = values.full ? 'full' : values.quick ? 'quick' : 'default';
   const base = presetConfig(preset);
 
   if (values.backend !== undefined && !(BACKENDS as readonly string[]).includes(values.backend)) {
-    throw new UsageError(`--backend: unknown backend "${values.backend}"; expected one of ${BACKENDS.join(', ')}`);
+    throw new UsageError(
+      `--backend: unknown backend "${values.backend}"; expected one of ${BACKENDS.join(', ')}`,
+    );
   }
   const backend = (values.backend ?? 'wasm') as BackendName;
   const workers =
@@ -121,17 +143,28 @@ export function parseCommand(argv: readonly string[], now = new Date()): Command
   let seeds = base.seeds;
   if (values.seeds !== undefined) {
     seeds = values.seeds.includes(',')
-      ? numberList('seeds', values.seeds, (n) => Number.isSafeInteger(n) && n >= 0, 'a whole number >= 0')
+      ? numberList(
+          'seeds',
+          values.seeds,
+          (n) => Number.isSafeInteger(n) && n >= 0,
+          'a whole number >= 0',
+        )
       : Array.from({ length: positiveInt('seeds', values.seeds) }, (_, i) => i + 1);
-    if (new Set(seeds).size !== seeds.length) throw new UsageError(`--seeds: "${values.seeds}" repeats a seed`);
+    if (new Set(seeds).size !== seeds.length)
+      throw new UsageError(`--seeds: "${values.seeds}" repeats a seed`);
   }
 
   const studies: StudyName[] =
-    values.studies === undefined ? [...base.studies] : oneOfList('studies', values.studies, STUDIES);
+    values.studies === undefined
+      ? [...base.studies]
+      : oneOfList('studies', values.studies, STUDIES);
   const methodIds = METHODS.map((m) => m.id);
-  const methods = values.methods === undefined ? undefined : oneOfList('methods', values.methods, methodIds);
+  const methods =
+    values.methods === undefined ? undefined : oneOfList('methods', values.methods, methodIds);
   const models: ModelKind[] =
-    values.models === undefined ? [...base.noSchedule.models] : oneOfList('models', values.models, MODEL_KINDS);
+    values.models === undefined
+      ? [...base.noSchedule.models]
+      : oneOfList('models', values.models, MODEL_KINDS);
   const lrs =
     values.lrs === undefined
       ? undefined
@@ -144,15 +177,27 @@ export function parseCommand(argv: readonly string[], now = new Date()): Command
     throw new UsageError('--angles needs at least two angles for the shift study');
   }
 
-  const perModel = <T>(value: T | undefined, fallback: Readonly<Record<ModelKind, T>>): Record<ModelKind, T> => ({
+  const perModel = <T>(
+    value: T | undefined,
+    fallback: Readonly<Record<ModelKind, T>>,
+  ): Record<ModelKind, T> => ({
     mlp: value ?? fallback.mlp,
     cnn: value ?? fallback.cnn,
   });
-  const steps = values.steps === undefined ? base.noSchedule.steps : positiveInt('steps', values.steps);
-  const every = values['shift-every'] === undefined ? base.shift.every : positiveInt('shift-every', values['shift-every']);
-  const batchSize = values['batch-size'] === undefined ? base.batchSize : positiveInt('batch-size', values['batch-size']);
+  const steps =
+    values.steps === undefined ? base.noSchedule.steps : positiveInt('steps', values.steps);
+  const every =
+    values['shift-every'] === undefined
+      ? base.shift.every
+      : positiveInt('shift-every', values['shift-every']);
+  const batchSize =
+    values['batch-size'] === undefined
+      ? base.batchSize
+      : positiveInt('batch-size', values['batch-size']);
   if (batchSize > base.data.sizes.train) {
-    throw new UsageError(`--batch-size ${batchSize} exceeds the ${base.data.sizes.train} training samples`);
+    throw new UsageError(
+      `--batch-size ${batchSize} exceeds the ${base.data.sizes.train} training samples`,
+    );
   }
 
   const config: StudyConfig = {
@@ -191,6 +236,7 @@ function parse(argv: readonly string[]) {
     options: {
       help: { type: 'boolean', short: 'h' },
       'list-methods': { type: 'boolean' },
+      'report-from': { type: 'string' },
       quick: { type: 'boolean' },
       full: { type: 'boolean' },
       studies: { type: 'string' },

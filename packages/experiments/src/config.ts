@@ -51,13 +51,23 @@ export interface StudyConfig {
 
 const BASELINES = ['adam', 'adam-cosine', 'sgdm', 'sgdm-cosine', 'adam-hypergrad'];
 const EG_MAIN = ['eg-adam', 'eg-adam-global', 'eg-adam-local', 'eg-sgdm'];
-const EG_ALL = ['eg-adam', 'eg-adam-global', 'eg-adam-local', 'eg-adam-fast', 'eg-sgdm', 'eg-sgdm-global', 'eg-sgdm-local'];
+const EG_ALL = [
+  'eg-adam',
+  'eg-adam-global',
+  'eg-adam-local',
+  'eg-adam-fast',
+  'eg-sgdm',
+  'eg-sgdm-global',
+  'eg-sgdm-local',
+];
 const DECADES = [1e-4, 1e-3, 1e-2, 1e-1];
-const HALF_DECADES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1];
+const HALF_DECADES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1];
 const ANGLES = [0, 60, 120, 180];
 
 /** The preset's settings before flags; `out` and `workers` are filled in by the caller. */
-export function presetConfig(preset: PresetName): Omit<StudyConfig, 'out' | 'workers' | 'backend' | 'quiet'> {
+export function presetConfig(
+  preset: PresetName,
+): Omit<StudyConfig, 'out' | 'workers' | 'backend' | 'quiet'> {
   const data: DataConfig = { sizes: { train: 7000, val: 1000, test: 2000 }, splitSeed: 0 };
   switch (preset) {
     case 'quick':
@@ -98,16 +108,24 @@ export function presetConfig(preset: PresetName): Omit<StudyConfig, 'out' | 'wor
           models: ['mlp'],
           methods: { mlp: [...BASELINES, ...EG_MAIN], cnn: [...BASELINES, 'eg-adam', 'eg-sgdm'] },
           lrs: { mlp: DECADES, cnn: DECADES },
-          steps: 200,
+          steps: 150,
           evalEvery: 25,
           evalSize: 1000,
           logEvery: 1,
         },
         shift: {
           model: 'mlp',
-          methods: ['adam', 'adam-cosine', 'sgdm-cosine', 'adam-hypergrad', 'eg-adam', 'eg-adam-fast', 'eg-sgdm'],
+          methods: [
+            'adam',
+            'adam-cosine',
+            'sgdm-cosine',
+            'adam-hypergrad',
+            'eg-adam',
+            'eg-adam-fast',
+            'eg-sgdm',
+          ],
           angles: ANGLES,
-          every: 100,
+          every: 80,
           evalEvery: 10,
           evalSize: 500,
           logEvery: 1,

@@ -30,7 +30,11 @@ export interface Split {
   readonly val: Dataset;
   readonly test: Dataset;
   /** Indices into the full dataset of each part. */
-  readonly indices: { readonly train: Int32Array; readonly val: Int32Array; readonly test: Int32Array };
+  readonly indices: {
+    readonly train: Int32Array;
+    readonly val: Int32Array;
+    readonly test: Int32Array;
+  };
   /** Short hash of the sample order, printed in the report to show the split is the same. */
   readonly fingerprint: string;
 }
@@ -52,7 +56,9 @@ export function loadMnist(): Dataset {
       data: number[];
     };
     if (raw.data.length % PIXELS !== 0) {
-      throw new Error(`mnist digit file ${digit}.json: length ${raw.data.length} is not a multiple of ${PIXELS}`);
+      throw new Error(
+        `mnist digit file ${digit}.json: length ${raw.data.length} is not a multiple of ${PIXELS}`,
+      );
     }
     perDigit.push(Float32Array.from(raw.data));
   }
@@ -129,7 +135,8 @@ function fingerprint(order: Int32Array): string {
  * epoch.
  */
 export function batchSampler(size: number, batchSize: number, rng: Rng): () => Int32Array {
-  if (batchSize > size) throw new RangeError(`batch size ${batchSize} exceeds the ${size} training samples`);
+  if (batchSize > size)
+    throw new RangeError(`batch size ${batchSize} exceeds the ${size} training samples`);
   let order = permutation(size, rng);
   let at = 0;
   return () => {

@@ -116,7 +116,8 @@ export const METHODS: readonly MethodEntry[] = [
     recipe: 'chain(scaleByAdam(), hypergradientScale(), scaleByLearningRate(lr))',
     defaultLr: ADAM_LR,
     lrShape: 'constant',
-    build: ({ learningRate }) => chain(scaleByAdam(), hypergradientScale(), scaleByLearningRate(learningRate)),
+    build: ({ learningRate }) =>
+      chain(scaleByAdam(), hypergradientScale(), scaleByLearningRate(learningRate)),
   },
   {
     id: 'eg-adam',

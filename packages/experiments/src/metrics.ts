@@ -22,7 +22,9 @@ export function median(xs: readonly number[]): number {
   const v = xs.filter(Number.isFinite).sort((a, b) => a - b);
   if (v.length === 0) return Number.NaN;
   const mid = v.length >> 1;
-  return v.length % 2 === 1 ? (v[mid] as number) : ((v[mid - 1] as number) + (v[mid] as number)) / 2;
+  return v.length % 2 === 1
+    ? (v[mid] as number)
+    : ((v[mid - 1] as number) + (v[mid] as number)) / 2;
 }
 
 /** One point of an accuracy-over-time series. */
@@ -45,7 +47,10 @@ export function recoverySteps(
   series: readonly AccuracyPoint[],
   shiftStep: number,
   preShiftAccuracy: number,
-  { fraction = 0.9, endStep = Number.POSITIVE_INFINITY }: { fraction?: number; endStep?: number } = {},
+  {
+    fraction = 0.9,
+    endStep = Number.POSITIVE_INFINITY,
+  }: { fraction?: number; endStep?: number } = {},
 ): number | null {
   const target = fraction * preShiftAccuracy;
   for (const point of series) {

@@ -28,20 +28,39 @@ describe.each(['cpu', 'wasm'] as const)('models [%s]', (backend) => {
     // Reference: the same network written with im2col (slices + matMul), whose gradients tfjs derives itself.
     const im2col = (input: tf.Tensor4D, w: tf.Tensor4D) => {
       const [n, h, wd, c] = input.shape;
-      const padded = tf.pad(input, [[0, 0], [1, 1], [1, 1], [0, 0]]);
+      const padded = tf.pad(input, [
+        [0, 0],
+        [1, 1],
+        [1, 1],
+        [0, 0],
+      ]);
       const cols: tf.Tensor[] = [];
-      for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) cols.push(tf.slice(padded, [0, i, j, 0], [n, h, wd, c]));
+      for (let i = 0; i < 3; i++)
+        for (let j = 0; j < 3; j++) cols.push(tf.slice(padded, [0, i, j, 0], [n, h, wd, c]));
       const patches = tf.reshape(tf.concat(cols, 3), [n * h * wd, 9 * c]);
-      return tf.reshape(tf.matMul(patches, tf.reshape(w, [9 * c, -1])), [n, h, wd, -1]) as tf.Tensor4D;
+      return tf.reshape(tf.matMul(patches, tf.reshape(w, [9 * c, -1])), [
+        n,
+        h,
+        wd,
+        -1,
+      ]) as tf.Tensor4D;
     };
     const p = model.params;
     const reference = tf.variableGrads(() => {
       const block = (input: tf.Tensor4D, k: tf.Variable, b: tf.Variable) =>
-        tf.maxPool(tf.relu(tf.add(im2col(input, k as tf.Tensor4D), b)) as tf.Tensor4D, 2, 2, 'valid');
+        tf.maxPool(
+          tf.relu(tf.add(im2col(input, k as tf.Tensor4D), b)) as tf.Tensor4D,
+          2,
+          2,
+          'valid',
+        );
       let h = tf.reshape(x, [3, 28, 28, 1]) as tf.Tensor4D;
       h = block(h, p['conv1/kernel']!, p['conv1/bias']!);
       h = block(h, p['conv2/kernel']!, p['conv2/bias']!);
-      const logits = tf.add(tf.matMul(tf.reshape(h, [3, -1]), p['output/kernel']!), p['output/bias']!) as tf.Tensor2D;
+      const logits = tf.add(
+        tf.matMul(tf.reshape(h, [3, -1]), p['output/kernel']!),
+        p['output/bias']!,
+      ) as tf.Tensor2D;
       return crossEntropy(logits, y);
     }, vars);
     expect(ours.value.dataSync()[0]).toBeCloseTo(reference.value.dataSync()[0] as number, 5);
@@ -53,7 +72,14 @@ describe.each(['cpu', 'wasm'] as const)('models [%s]', (backend) => {
         expect(Math.abs(value - (b[i] as number)) / scale).toBeLessThan(1e-4);
       });
     }
-    tf.dispose([x, y, ours.value, reference.value, ...Object.values(ours.grads), ...Object.values(reference.grads)]);
+    tf.dispose([
+      x,
+      y,
+      ours.value,
+      reference.value,
+      ...Object.values(ours.grads),
+      ...Object.values(reference.grads),
+    ]);
     model.dispose();
   });
 

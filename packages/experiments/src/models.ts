@@ -49,7 +49,10 @@ export function createModel(kind: ModelKind, seed: number): Model {
       logits: (x) =>
         tf.tidy(() => {
           const h = tf.relu(tf.add(tf.matMul(x, params['hidden/kernel']), params['hidden/bias']));
-          return tf.add(tf.matMul(h, params['output/kernel']), params['output/bias']) as tf.Tensor2D;
+          return tf.add(
+            tf.matMul(h, params['output/kernel']),
+            params['output/bias'],
+          ) as tf.Tensor2D;
         }),
       dispose: () => tf.dispose(Object.values(params)),
     };
@@ -71,11 +74,19 @@ export function createModel(kind: ModelKind, seed: number): Model {
       tf.tidy(() => {
         const n = x.shape[0];
         const block = (input: tf.Tensor4D, kernel: tf.Variable, bias: tf.Variable): tf.Tensor4D =>
-          tf.maxPool(tf.relu(tf.add(conv3x3(input, kernel as tf.Tensor4D), bias)) as tf.Tensor4D, 2, 2, 'valid');
+          tf.maxPool(
+            tf.relu(tf.add(conv3x3(input, kernel as tf.Tensor4D), bias)) as tf.Tensor4D,
+            2,
+            2,
+            'valid',
+          );
         let h: tf.Tensor4D = tf.reshape(x, [n, IMAGE_SIDE, IMAGE_SIDE, 1]);
         h = block(h, params['conv1/kernel'], params['conv1/bias']);
         h = block(h, params['conv2/kernel'], params['conv2/bias']);
-        return tf.add(tf.matMul(tf.reshape(h, [n, flat]), params['output/kernel']), params['output/bias']) as tf.Tensor2D;
+        return tf.add(
+          tf.matMul(tf.reshape(h, [n, flat]), params['output/kernel']),
+          params['output/bias'],
+        ) as tf.Tensor2D;
       }),
     dispose: () => tf.dispose(Object.values(params)),
   };
@@ -97,9 +108,20 @@ const conv3x3 = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
       const dx = tf.conv2dTranspose(dy4, filter, input.shape, 1, 'same');
       // dW[i, j, c, o] = sum over batch and positions of xpad[b, y+i, x+j, c] * dy[b, y, x, o]:
       // a valid convolution of the channels-as-batch input with dy as the filter.
-      const padded = tf.transpose(tf.pad(input, [[0, 0], [1, 1], [1, 1], [0, 0]]), [3, 1, 2, 0]);
+      const padded = tf.transpose(
+        tf.pad(input, [
+          [0, 0],
+          [1, 1],
+          [1, 1],
+          [0, 0],
+        ]),
+        [3, 1, 2, 0],
+      );
       const dyAsFilter = tf.transpose(dy4, [1, 2, 0, 3]);
-      const dw = tf.transpose(tf.conv2d(padded as tf.Tensor4D, dyAsFilter as tf.Tensor4D, 1, 'valid'), [1, 2, 0, 3]);
+      const dw = tf.transpose(
+        tf.conv2d(padded as tf.Tensor4D, dyAsFilter as tf.Tensor4D, 1, 'valid'),
+        [1, 2, 0, 3],
+      );
       return [dx, dw];
     },
   };

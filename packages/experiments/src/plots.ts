@@ -27,17 +27,30 @@ const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
 /** One colour per row of the method table, so a method looks the same in every plot and report. */
 const PALETTE = [
-  '#4c78a8', '#9ecae9', '#f58518', '#ffbf79', '#72b7b2', '#54a24b',
-  '#88d27a', '#b79a20', '#e45756', '#ff9d98', '#b279a2', '#d6a5c9',
-  '#9d755d', '#bab0ac', '#439894', '#f2cf5b',
+  '#4c78a8',
+  '#9ecae9',
+  '#f58518',
+  '#ffbf79',
+  '#72b7b2',
+  '#54a24b',
+  '#88d27a',
+  '#b79a20',
+  '#e45756',
+  '#ff9d98',
+  '#b279a2',
+  '#d6a5c9',
+  '#9d755d',
+  '#bab0ac',
+  '#439894',
+  '#f2cf5b',
 ];
 
 /** Colour by method, restricted to the methods present (legend stays short, colours stay fixed). */
 function methodColor(rows: readonly { method: string }[]) {
   const present = new Set(rows.map((r) => r.method));
-  const entries = METHODS.map((m, i) => [m.label, PALETTE[i % PALETTE.length] as string] as const).filter(([label]) =>
-    present.has(label),
-  );
+  const entries = METHODS.map(
+    (m, i) => [m.label, PALETTE[i % PALETTE.length] as string] as const,
+  ).filter(([label]) => present.has(label));
   return {
     field: 'method',
     type: 'nominal',
@@ -127,7 +140,13 @@ export function lrSensitivityPlot(grids: readonly MethodGrid[], model: ModelKind
       height: 320,
       data: { values },
       encoding: {
-        x: { field: 'lr', type: 'quantitative', scale: { type: 'log' }, title: 'base learning rate (peak for schedules)' },
+        x: {
+          field: 'lr',
+          type: 'quantitative',
+          scale: { type: 'log' },
+          axis: { values: [...new Set(values.map((v) => v.lr as number))], format: '~e' },
+          title: 'base learning rate (peak for schedules)',
+        },
         color: methodColor(values),
       },
       layer: [
@@ -138,7 +157,12 @@ export function lrSensitivityPlot(grids: readonly MethodGrid[], model: ModelKind
         {
           mark: { type: 'line', point: true },
           encoding: {
-            y: { field: 'accuracy', type: 'quantitative', title: 'test accuracy', scale: { zero: false } },
+            y: {
+              field: 'accuracy',
+              type: 'quantitative',
+              title: 'test accuracy',
+              scale: { zero: false },
+            },
             strokeDash: familyDash(values),
           },
         },
@@ -160,13 +184,26 @@ export function trainingCurvesPlot(
     const best = g.best;
     if (best === undefined) continue;
     const runs = results.filter(
-      (r) => r.spec.study === 'no-schedule' && r.spec.model === model && r.spec.method === g.method.id && r.spec.lr === best.lr,
+      (r) =>
+        r.spec.study === 'no-schedule' &&
+        r.spec.model === model &&
+        r.spec.method === g.method.id &&
+        r.spec.lr === best.lr,
     );
     const tag = { method: g.method.label, family: g.method.family };
-    for (const p of meanByStep(runs, (r) => r.evals, (e) => e.accuracy)) {
+    // Step 0 (chance level) would squeeze the interesting range.
+    for (const p of meanByStep(
+      runs,
+      (r) => r.evals.filter((e) => e.step > 0),
+      (e) => e.accuracy,
+    )) {
       accRows.push({ ...tag, step: p.step, accuracy: p.mean });
     }
-    const losses = meanByStep(runs, (r) => r.steps, (s) => s.loss).sort((a, b) => a.step - b.step);
+    const losses = meanByStep(
+      runs,
+      (r) => r.steps,
+      (s) => s.loss,
+    ).sort((a, b) => a.step - b.step);
     const smoothed = smooth(
       losses.map((p) => p.mean),
       lossWindow,
@@ -214,7 +251,9 @@ export function trainingCurvesPlot(
 }
 
 function shiftRules(shift: ShiftConfig): { step: number; label: string }[] {
-  return shift.angles.slice(1).map((angle, i) => ({ step: (i + 1) * shift.every, label: `→ ${angle}°` }));
+  return shift.angles
+    .slice(1)
+    .map((angle, i) => ({ step: (i + 1) * shift.every, label: `→ ${angle}°` }));
 }
 
 /** Dotted rules with the new angle at every shift. */
@@ -229,7 +268,11 @@ function shiftRuleLayers(shift: ShiftConfig): object[] {
     {
       data: { values },
       mark: { type: 'text', align: 'left', dx: 3, baseline: 'top', color: '#555' },
-      encoding: { x: { field: 'step', type: 'quantitative' }, y: { value: 2 }, text: { field: 'label' } },
+      encoding: {
+        x: { field: 'step', type: 'quantitative' },
+        y: { value: 2 },
+        text: { field: 'label' },
+      },
     },
   ];
 }
@@ -246,9 +289,18 @@ interface StreamRow extends Row {
   readonly order: number;
 }
 
-function streamRows(results: readonly RunResult[], value: (e: EvalLog) => number | undefined, field: string): StreamRow[] {
+function streamRows(
+  results: readonly RunResult[],
+  value: (e: EvalLog) => number | undefined,
+  field: string,
+): StreamRow[] {
   return perMethod(results).flatMap(({ runs, method, family }) =>
-    meanByStep(runs, (r) => r.evals, value, (e) => `${e.step}/${e.phase}`).map((p) => ({
+    meanByStep(
+      runs,
+      (r) => r.evals,
+      value,
+      (e) => `${e.step}/${e.phase}`,
+    ).map((p) => ({
       method,
       family,
       step: p.step,
@@ -260,7 +312,14 @@ function streamRows(results: readonly RunResult[], value: (e: EvalLog) => number
 }
 
 /** A line chart over the stream with the shifts marked. */
-function streamPanel(shift: ShiftConfig, rows: Row[], colorRows: Row[], field: string, title: string, scale: object): object {
+function streamPanel(
+  shift: ShiftConfig,
+  rows: Row[],
+  colorRows: Row[],
+  field: string,
+  title: string,
+  scale: object,
+): object {
   return {
     width: 720,
     height: 220,
@@ -327,12 +386,20 @@ export function shiftRecoveryPlot(results: readonly RunResult[], shift: ShiftCon
         width: 230,
         height: 260,
         layer: [
-          { mark: { type: 'rule', color: '#888', strokeDash: [2, 2] }, encoding: { x: { datum: 0 } } },
+          {
+            mark: { type: 'rule', color: '#888', strokeDash: [2, 2] },
+            encoding: { x: { datum: 0 } },
+          },
           {
             mark: { type: 'line' },
             encoding: {
               x: { field: 'since', type: 'quantitative', title: 'steps since the shift' },
-              y: { field: 'accuracy', type: 'quantitative', title: 'accuracy (current angle)', scale: { domain: [0, 1] } },
+              y: {
+                field: 'accuracy',
+                type: 'quantitative',
+                title: 'accuracy (current angle)',
+                scale: { domain: [0, 1] },
+              },
               order: { field: 'order', type: 'quantitative' },
               color: methodColor(rows),
               strokeDash: familyDash(rows),
@@ -361,22 +428,36 @@ export function shiftScalePlot(results: readonly RunResult[], shift: ShiftConfig
     'multiplier',
   );
   const panels = [
-    ...(scaleRows.length > 0 ? [streamPanel(shift, scaleRows, effectiveRows, 'scale', 'learned scale', { zero: false })] : []),
-    ...(gainRows.length > 0 ? [streamPanel(shift, gainRows, effectiveRows, 'gain', 'mean gain', { zero: false })] : []),
-    streamPanel(shift, effectiveRows, effectiveRows, 'multiplier', 'lr multiplier (schedule × scale)', { type: 'log' }),
+    ...(scaleRows.length > 0
+      ? [streamPanel(shift, scaleRows, effectiveRows, 'scale', 'learned scale', { zero: false })]
+      : []),
+    ...(gainRows.length > 0
+      ? [streamPanel(shift, gainRows, effectiveRows, 'gain', 'mean gain', { zero: false })]
+      : []),
+    streamPanel(
+      shift,
+      effectiveRows,
+      effectiveRows,
+      'multiplier',
+      'lr multiplier (schedule × scale)',
+      { type: 'log' },
+    ),
   ];
   return {
     name: 'shift-scale',
     title: 'Learned step-size scale and gains over the stream',
     spec: {
       $schema: SCHEMA,
-      title: 'Learned scale, mean per-coordinate gain, and the effective multiplier on the base learning rate',
+      title:
+        'Learned scale, mean per-coordinate gain, and the effective multiplier on the base learning rate',
       vconcat: panels,
     } as TopLevelSpec,
   };
 }
 
-function perMethod(results: readonly RunResult[]): { method: string; family: string; runs: RunResult[] }[] {
+function perMethod(
+  results: readonly RunResult[],
+): { method: string; family: string; runs: RunResult[] }[] {
   const out = new Map<string, { method: string; family: string; runs: RunResult[] }>();
   for (const r of results) {
     const { method, family } = methodFields(r);

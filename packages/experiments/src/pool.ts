@@ -1,6 +1,13 @@
 import { Worker } from 'node:worker_threads';
 import { type BackendName, initBackend } from './backend.js';
-import { type DataConfig, prepareData, type RunResult, type RunSpec, runOne, type StudyData } from './train.js';
+import {
+  type DataConfig,
+  prepareData,
+  type RunResult,
+  type RunSpec,
+  runOne,
+  type StudyData,
+} from './train.js';
 
 /** A run that threw instead of finishing. */
 export interface RunFailure {
@@ -25,7 +32,11 @@ export interface RunPool {
    * Run `specs` (in order, `slots` at a time) until done or `signal` aborts;
    * runs cut short by an abort are dropped, finished ones are returned.
    */
-  run(specs: readonly RunSpec[], events: PoolEvents, signal?: AbortSignal): Promise<{
+  run(
+    specs: readonly RunSpec[],
+    events: PoolEvents,
+    signal?: AbortSignal,
+  ): Promise<{
     results: RunResult[];
     failures: RunFailure[];
   }>;

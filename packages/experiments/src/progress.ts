@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
-import { formatLr } from './report.js';
 import type { PoolEvents, RunFailure } from './pool.js';
+import { formatLr } from './report.js';
 import type { RunResult, RunSpec } from './train.js';
 
 /** Pool events that draw progress, plus a way to print lines and stop. */
@@ -48,7 +48,9 @@ export function createProgress(options: {
       },
       onFailure: (_slot, failure: RunFailure) => {
         runsDone++;
-        line(`[${runsDone}/${options.totalRuns}] ${runLabel(failure.spec)} FAILED: ${failure.message}`);
+        line(
+          `[${runsDone}/${options.totalRuns}] ${runLabel(failure.spec)} FAILED: ${failure.message}`,
+        );
       },
       log: line,
       stop: () => {},
@@ -66,7 +68,10 @@ export function createProgress(options: {
     },
     cliProgress.Presets.shades_classic,
   );
-  const overall = multi.create(options.totalSteps, 0, { label: `all ${options.totalRuns} runs`.padEnd(38), unit: 'steps' });
+  const overall = multi.create(options.totalSteps, 0, {
+    label: `all ${options.totalRuns} runs`.padEnd(38),
+    unit: 'steps',
+  });
   const bars = new Map<number, cliProgress.SingleBar>();
   const total = () => stepsDone + [...running.values()].reduce((a, b) => a + b, 0);
 

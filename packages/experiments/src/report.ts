@@ -20,9 +20,11 @@ import type { RunFailure } from './pool.js';
 import {
   type MethodGrid,
   NEAR_BEST,
+  type RecoveryStats,
   type ShiftSummary,
   summarizeGrid,
   summarizeShift,
+  trendWindow,
 } from './summarize.js';
 import type { RunResult } from './train.js';
 
@@ -51,11 +53,15 @@ export interface ReportOutput {
 
 const pct = (s: Stats) => formatMeanStd(s, 2, 100);
 const pct1 = (x: number) => (Number.isFinite(x) ? (x * 100).toFixed(2) : '—');
-const range = (s: Stats) => (s.n === 0 ? '—' : `${(s.min * 100).toFixed(2)}–${(s.max * 100).toFixed(2)}`);
+const range = (s: Stats) =>
+  s.n === 0 ? '—' : `${(s.min * 100).toFixed(2)}–${(s.max * 100).toFixed(2)}`;
 export const formatLr = (lr: number) => lr.toExponential().replace('e+0', '').replace(/e\+?/, 'e');
 
 /** A Markdown table; cells are escaped for pipes. */
-export function markdownTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+export function markdownTable(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+): string {
   const esc = (s: string) => s.replaceAll('|', '\\|');
   const line = (cells: readonly string[]) => `| ${cells.map(esc).join(' | ')} |`;
   return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n');
@@ -117,7 +123,13 @@ function runRow(r: RunResult): unknown[] {
   ];
 }
 
-const idColumns = (r: RunResult) => [r.spec.study, r.spec.model, r.spec.method, r.spec.lr, r.spec.seed];
+const idColumns = (r: RunResult) => [
+  r.spec.study,
+  r.spec.model,
+  r.spec.method,
+  r.spec.lr,
+  r.spec.seed,
+];
 
 /** Write report.md, plots, CSV and JSON into `input.config.out`. */
 export async function writeReport(input: ReportInput): Promise<ReportOutput> {
@@ -133,7 +145,23 @@ export async function writeReport(input: ReportInput): Promise<ReportOutput> {
   write(
     'runs.csv',
     toCsv(
-      ['study', 'model', 'method', 'label', 'family', 'lr', 'seed', 'steps', 'steps_done', 'diverged', 'val_accuracy', 'val_loss', 'test_accuracy', 'test_loss', 'wall_ms'],
+      [
+        'study',
+        'model',
+        'method',
+        'label',
+        'family',
+        'lr',
+        'seed',
+        'steps',
+        'steps_done',
+        'diverged',
+        'val_accuracy',
+        'val_loss',
+        'test_accuracy',
+        'test_loss',
+        'wall_ms',
+      ],
       results.map(runRow),
     ),
   );
@@ -147,7 +175,23 @@ export async function writeReport(input: ReportInput): Promise<ReportOutput> {
   write(
     'evals.csv',
     toCsv(
-      ['study', 'model', 'method', 'lr', 'seed', 'step', 'phase', 'angle', 'accuracy', 'loss', 'lr_factor', 'scale', 'gain_mean', 'gain_min', 'gain_max'],
+      [
+        'study',
+        'model',
+        'method',
+        'lr',
+        'seed',
+        'step',
+        'phase',
+        'angle',
+        'accuracy',
+        'loss',
+        'lr_factor',
+        'scale',
+        'gain_mean',
+        'gain_min',
+        'gain_max',
+      ],
       results.flatMap((r) =>
         r.evals.map((e) => [
           ...idColumns(r),
@@ -216,6 +260,7 @@ export async function writeReport(input: ReportInput): Promise<ReportOutput> {
           shift: shift.map(jsonShift),
         },
         failures: input.failures,
+        shiftLrSource: input.shiftLrSource,
         runs: results,
       },
       (_key, value) => (typeof value === 'number' && !Number.isFinite(value) ? null : value),
@@ -245,15 +290,23 @@ function jsonShift(s: ShiftSummary) {
   return { method: method.id, ...rest };
 }
 
+function negate(s: Stats): Stats {
+  return { ...s, mean: -s.mean, min: -s.max, max: -s.min };
+}
+
 /** Verdict of a comparison of two accuracies given their seed spreads. */
 function compare(a: Stats, b: Stats): { delta: number; word: string } {
   const delta = a.mean - b.mean;
   const noise = Math.max(a.std, b.std);
-  const word = Math.abs(delta) <= noise ? 'ties (within the seed spread)' : delta > 0 ? 'wins' : 'loses';
+  const word =
+    Math.abs(delta) <= noise ? 'ties (within the seed spread)' : delta > 0 ? 'wins' : 'loses';
   return { delta, word };
 }
 
-function bestOf(grids: readonly MethodGrid[], family: MethodEntry['family']): MethodGrid | undefined {
+function bestOf(
+  grids: readonly MethodGrid[],
+  family: MethodEntry['family'],
+): MethodGrid | undefined {
   let found: MethodGrid | undefined;
   for (const g of grids) {
     if (g.method.family !== family || g.best === undefined) continue;
@@ -263,7 +316,13 @@ function bestOf(grids: readonly MethodGrid[], family: MethodEntry['family']): Me
 }
 
 /** Sentences stating what the numbers show, generated from them. */
-function verdicts(grids: Map<ModelKind, MethodGrid[]>, shift: readonly ShiftSummary[], every: number): string[] {
+function verdicts(
+  grids: Map<ModelKind, MethodGrid[]>,
+  shift: readonly ShiftSummary[],
+  shiftConfig: StudyConfig['shift'],
+): string[] {
+  const { every, recoverFraction: fraction } = shiftConfig;
+  const window = trendWindow(shiftConfig);
   const lines: string[] = [];
   for (const [model, g] of grids) {
     const eg = bestOf(g, 'eg');
@@ -275,7 +334,9 @@ function verdicts(grids: Map<ModelKind, MethodGrid[]>, shift: readonly ShiftSumm
       );
     }
     const nearEg = Math.max(...g.filter((x) => x.method.family === 'eg').map((x) => x.nearBest));
-    const nearBase = Math.max(...g.filter((x) => x.method.family === 'baseline').map((x) => x.nearBest));
+    const nearBase = Math.max(
+      ...g.filter((x) => x.method.family === 'baseline').map((x) => x.nearBest),
+    );
     const gridSize = Math.max(...g.map((x) => x.cells.length));
     if (Number.isFinite(nearEg) && Number.isFinite(nearBase)) {
       lines.push(
@@ -292,7 +353,10 @@ function verdicts(grids: Map<ModelKind, MethodGrid[]>, shift: readonly ShiftSumm
         .map((id) => g.find((x) => x.method.id === id))
         .filter((x): x is MethodGrid => x?.best !== undefined)
         .map((b) => {
-          const c = compare(e.atDefault?.testAcc as Stats, (b.best as NonNullable<MethodGrid['best']>).testAcc);
+          const c = compare(
+            e.atDefault?.testAcc as Stats,
+            (b.best as NonNullable<MethodGrid['best']>).testAcc,
+          );
           return `${c.word} against tuned ${b.method.label} (${(c.delta * 100).toFixed(2)} points)`;
         });
       if (parts.length > 0) {
@@ -304,28 +368,64 @@ function verdicts(grids: Map<ModelKind, MethodGrid[]>, shift: readonly ShiftSumm
   }
   if (shift.length > 0) {
     const ranked = [...shift].sort((a, b) => a.meanRecovery.steps.mean - b.meanRecovery.steps.mean);
+    lines.push(
+      `**Shift, recovery** (mean steps to regain ${fraction * 100}% of the pre-shift accuracy, fastest first): ${ranked
+        .map((s) => `${s.method.label} ${recoveryText(s.meanRecovery, every)}`)
+        .join('; ')}.`,
+    );
     const bestEg = ranked.find((s) => s.method.family === 'eg');
     const cosine = ranked.filter((s) => s.method.lrShape === 'warmup-cosine');
+    const constant = ranked.filter(
+      (s) => s.method.family === 'baseline' && s.method.lrShape === 'constant',
+    );
     if (bestEg !== undefined) {
-      const vs = cosine
-        .map((c) => `${c.method.label} ${recoveryText(c.meanRecovery, every)}`)
-        .join(', ');
-      lines.push(
-        `**Shift, recovery:** fastest EG variant ${bestEg.method.label} recovers in ${recoveryText(bestEg.meanRecovery, every)} steps on average over shifts and seeds${vs === '' ? '' : `; decayed schedules: ${vs}`}. Fastest overall: ${ranked[0]?.method.label}.`,
-      );
+      // Per shift, seeds give the spread; fewer steps is better, so compare negated times.
+      const tally = (others: ShiftSummary[]) => {
+        const words = others.flatMap((o) =>
+          o.recovery
+            .slice(1)
+            .map(
+              (r, i) =>
+                compare(negate((bestEg.recovery[i + 1] as RecoveryStats).steps), negate(r.steps))
+                  .word,
+            ),
+        );
+        const count = (pred: (w: string) => boolean) => words.filter(pred).length;
+        return `faster at ${count((w) => w === 'wins')}, tied at ${count((w) => w.startsWith('ties'))} and slower at ${count((w) => w === 'loses')} of ${words.length} (baseline, shift) pairs`;
+      };
+      const parts = [
+        cosine.length > 0 ? `against decayed schedules it is ${tally(cosine)}` : '',
+        constant.length > 0 ? `against constant-rate baselines ${tally(constant)}` : '',
+      ].filter((p) => p !== '');
+      if (parts.length > 0) {
+        lines.push(
+          `**Shift, EG vs baselines:** the fastest EG variant (${bestEg.method.label}): ${parts.join('; ')}.`,
+        );
+      }
     }
     for (const s of shift) {
       if (s.method.family !== 'eg') continue;
-      const rises = s.scaleBefore
-        .map((before, k) => (k === 0 || before.n === 0 ? Number.NaN : (s.scalePeak[k] as Stats).mean / before.mean - 1))
-        .filter(Number.isFinite);
-      if (rises.length === 0) continue;
+      const pairs = s.scaleTrendAfter
+        .map((after, k) => [s.scaleTrendBefore[k] as Stats, after] as const)
+        .filter(([before, after], k) => k > 0 && before.n > 0 && after.n > 0);
+      if (pairs.length === 0) continue;
+      const risesMore = pairs.filter(
+        ([before, after]) => after.mean > 0 && after.mean > before.mean,
+      ).length;
       lines.push(
-        `**Shift, scale:** ${s.method.label}: after each shift the scale's peak exceeds its pre-shift value by ${rises.map((r) => `${(r * 100).toFixed(1)}%`).join(', ')}.`,
+        `**Shift, scale:** ${s.method.label}: the scale changes by ${pairs
+          .map(([before, after]) => `${signedPct(before.mean)} → ${signedPct(after.mean)}`)
+          .join(
+            ', ',
+          )} over the ${window} steps before → after each shift; it rises faster after the shift than before it at ${risesMore} of ${pairs.length} shifts.`,
       );
     }
   }
   return lines;
+}
+
+function signedPct(x: number): string {
+  return Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}%` : '—';
 }
 
 function recoveryText(r: { steps: Stats; censored: number }, every: number): string {
@@ -360,20 +460,28 @@ function renderMarkdown(
         ['Command', `\`${input.command}\``],
         ['Started', input.startedAt.toISOString()],
         ['Wall time', `${(input.wallMs / 1000).toFixed(1)} s`],
-        ['Backend', `${input.backend} (${config.workers} parallel run${config.workers > 1 ? 's' : ''})`],
+        [
+          'Backend',
+          `${input.backend} (${config.workers} parallel run${config.workers > 1 ? 's' : ''})`,
+        ],
         ['Seeds', config.seeds.join(', ')],
         [
           'Data',
           `MNIST digits from the \`mnist\` package: ${config.data.sizes.train} train / ${config.data.sizes.val} validation / ${config.data.sizes.test} test, split seed ${config.data.splitSeed} (order fingerprint \`${input.splitFingerprint}\`)`,
         ],
         ['Batch size', String(config.batchSize)],
-        ['Versions', Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(', ')],
+        [
+          'Versions',
+          Object.entries(meta.versions)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', '),
+        ],
       ],
     ),
     '',
   );
 
-  const lines = verdicts(grids, shift, config.shift.every);
+  const lines = verdicts(grids, shift, config.shift);
   if (lines.length > 0) {
     out.push('## What was measured', '');
     for (const line of lines) out.push(`- ${line}`);
@@ -394,17 +502,32 @@ function renderMarkdown(
     for (const [model, g] of grids) {
       out.push(`### ${model.toUpperCase()}: ${MODEL_DESCRIPTIONS[model]}`, '');
       out.push('**Best of grid** (learning rate chosen on validation accuracy):', '');
-      const sorted = [...g].sort((a, b) => (b.best?.testAcc.mean ?? 0) - (a.best?.testAcc.mean ?? 0));
+      const sorted = [...g].sort(
+        (a, b) => (b.best?.testAcc.mean ?? 0) - (a.best?.testAcc.mean ?? 0),
+      );
       out.push(
         markdownTable(
-          ['Method', 'Tuned lr', 'Test acc % (mean ± std)', 'Seed min–max', 'Test loss', 'At default lr', 'Worst lr', 'Median over grid', `lrs within ${NEAR_BEST * 100} pts of best`, 'Diverged runs'],
+          [
+            'Method',
+            'Tuned lr',
+            'Test acc % (mean ± std)',
+            'Seed min–max',
+            'Test loss',
+            'At default lr',
+            'Worst lr',
+            'Median over grid',
+            `lrs within ${NEAR_BEST * 100} pts of best`,
+            'Diverged runs',
+          ],
           sorted.map((x) => [
             x.method.label,
             x.best === undefined ? '—' : formatLr(x.best.lr),
             x.best === undefined ? '—' : pct(x.best.testAcc),
             x.best === undefined ? '—' : range(x.best.testAcc),
             x.best === undefined ? '—' : formatMeanStd(x.best.testLoss, 3),
-            x.atDefault === undefined ? '—' : `${pct(x.atDefault.testAcc)} (${formatLr(x.method.defaultLr)})`,
+            x.atDefault === undefined
+              ? '—'
+              : `${pct(x.atDefault.testAcc)} (${formatLr(x.method.defaultLr)})`,
             x.worst === undefined ? '—' : `${pct1(x.worst.testAcc.mean)} (${formatLr(x.worst.lr)})`,
             pct1(x.medianTestAcc),
             `${x.nearBest} / ${x.cells.length}`,
@@ -422,7 +545,9 @@ function renderMarkdown(
             x.method.label,
             ...lrs.map((lr) => {
               const c = x.cells.find((cc) => cc.lr === lr);
-              return c === undefined ? '—' : `${pct(c.testAcc)}${c.diverged > 0 ? ` (${c.diverged} div.)` : ''}`;
+              return c === undefined
+                ? '—'
+                : `${pct(c.testAcc)}${c.diverged > 0 ? ` (${c.diverged} div.)` : ''}`;
             }),
           ]),
         ),
@@ -454,7 +579,9 @@ function renderMarkdown(
         shift.map((s) => [
           s.method.label,
           `${formatLr(s.lr)} (${input.shiftLrSource[s.method.id] ?? 'default'})`,
-          ...shiftsIdx.map((k) => recoveryText(s.recovery[k] as ShiftSummary['recovery'][number], sc.every)),
+          ...shiftsIdx.map((k) =>
+            recoveryText(s.recovery[k] as ShiftSummary['recovery'][number], sc.every),
+          ),
           recoveryText(s.meanRecovery, sc.every),
           pct(s.streamMean),
           pct(s.finalTestAcc),
@@ -468,15 +595,20 @@ function renderMarkdown(
         ['Method', ...shiftsIdx.map((k) => `${sc.angles[k - 1]}°→${sc.angles[k]}°`)],
         shift.map((s) => [
           s.method.label,
-          ...shiftsIdx.map((k) => `${pct1((s.preShift[k] as Stats).mean)} → ${pct1((s.postShift[k] as Stats).mean)}`),
+          ...shiftsIdx.map(
+            (k) =>
+              `${pct1((s.preShift[k] as Stats).mean)} → ${pct1((s.postShift[k] as Stats).mean)}`,
+          ),
         ]),
       ),
       '',
     );
-    const withScale = shift.filter((s) => s.scaleBefore.some((x) => x.n > 0) || s.method.lrShape !== 'constant');
+    const withScale = shift.filter(
+      (s) => s.scaleBefore.some((x) => x.n > 0) || s.method.lrShape !== 'constant',
+    );
     if (withScale.length > 0) {
       out.push(
-        '**Step-size multiplier at each shift → its peak during the next phase** (learned scale, hypergradient α, or the schedule\'s lr(t)/peak):',
+        `**Step-size multiplier at each shift** (learned scale or hypergradient α, with its relative change over the ${trendWindow(sc)} steps before → after the shift; for schedules, lr(t)/peak):`,
         '',
       );
       out.push(
@@ -486,7 +618,7 @@ function renderMarkdown(
             s.method.label,
             ...shiftsIdx.map((k) =>
               (s.scaleBefore[k] as Stats).n > 0
-                ? `${(s.scaleBefore[k] as Stats).mean.toFixed(3)} → ${(s.scalePeak[k] as Stats).mean.toFixed(3)}`
+                ? `${(s.scaleBefore[k] as Stats).mean.toFixed(4)} (${signedPct((s.scaleTrendBefore[k] as Stats).mean)} → ${signedPct((s.scaleTrendAfter[k] as Stats).mean)})`
                 : `lr×${(s.lrFactorAtShift[k] as Stats).mean.toFixed(3)}`,
             ),
           ]),
@@ -494,7 +626,14 @@ function renderMarkdown(
         '',
       );
     }
-    out.push(plotLink('shift-accuracy'), '', plotLink('shift-recovery'), '', plotLink('shift-scale'), '');
+    out.push(
+      plotLink('shift-accuracy'),
+      '',
+      plotLink('shift-recovery'),
+      '',
+      plotLink('shift-scale'),
+      '',
+    );
   }
 
   out.push('## Methods', '');
@@ -502,7 +641,13 @@ function renderMarkdown(
   out.push(
     markdownTable(
       ['Id', 'Name', 'Family', 'Recipe', 'Default lr'],
-      METHODS.filter((m) => used.has(m.id)).map((m) => [m.id, m.label, m.family, `\`${m.recipe}\``, formatLr(m.defaultLr)]),
+      METHODS.filter((m) => used.has(m.id)).map((m) => [
+        m.id,
+        m.label,
+        m.family,
+        `\`${m.recipe}\``,
+        formatLr(m.defaultLr),
+      ]),
     ),
     '',
   );
@@ -528,14 +673,19 @@ function renderMarkdown(
 }
 
 /** A plain-text table for the terminal: tuned accuracy per model and shift recovery per method. */
-function consoleSummary(grids: Map<ModelKind, MethodGrid[]>, shift: readonly ShiftSummary[]): string {
+function consoleSummary(
+  grids: Map<ModelKind, MethodGrid[]>,
+  shift: readonly ShiftSummary[],
+): string {
   const models = [...grids.keys()];
   const ids = METHODS.map((m) => m.id).filter(
-    (id) => models.some((m) => grids.get(m)?.some((g) => g.method.id === id)) || shift.some((s) => s.method.id === id),
+    (id) =>
+      models.some((m) => grids.get(m)?.some((g) => g.method.id === id)) ||
+      shift.some((s) => s.method.id === id),
   );
   const header = [
     'method',
-    ...models.flatMap((m) => [`${m} tuned acc %`, `${m} lrs ok`]),
+    ...models.flatMap((m) => [`${m} tuned acc %`, `${m} lrs near best`]),
     ...(shift.length > 0 ? ['shift recovery (steps)'] : []),
   ];
   const rows = ids.map((id) => {
@@ -543,15 +693,31 @@ function consoleSummary(grids: Map<ModelKind, MethodGrid[]>, shift: readonly Shi
     const cells = [label];
     for (const m of models) {
       const g = grids.get(m)?.find((x) => x.method.id === id);
-      cells.push(g?.best === undefined ? '—' : pct(g.best.testAcc), g === undefined ? '—' : `${g.nearBest}/${g.cells.length}`);
+      cells.push(
+        g?.best === undefined ? '—' : pct(g.best.testAcc),
+        g === undefined ? '—' : `${g.nearBest}/${g.cells.length}`,
+      );
     }
     if (shift.length > 0) {
       const s = shift.find((x) => x.method.id === id);
-      cells.push(s === undefined ? '—' : `${s.meanRecovery.steps.mean.toFixed(0)} ± ${s.meanRecovery.steps.std.toFixed(0)}`);
+      cells.push(
+        s === undefined
+          ? '—'
+          : `${s.meanRecovery.steps.mean.toFixed(0)} ± ${s.meanRecovery.steps.std.toFixed(0)}${s.meanRecovery.censored > 0 ? ` (${s.meanRecovery.censored} not recovered)` : ''}`,
+      );
     }
     return cells;
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const fmt = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ');
-  return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n');
+  const fmt = (cells: readonly string[]) =>
+    cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ');
+  const notes = [
+    models.length > 0
+      ? `tuned acc: test accuracy at the learning rate chosen on validation (mean ± std over seeds); lrs near best: grid rates within ${NEAR_BEST * 100} points of the best tuned method.`
+      : '',
+    shift.length > 0
+      ? 'shift recovery: steps after a shift to regain the target share of the pre-shift accuracy (mean ± std over shifts and seeds).'
+      : '',
+  ].filter((n) => n !== '');
+  return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt), '', ...notes].join('\n');
 }

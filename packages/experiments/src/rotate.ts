@@ -11,7 +11,11 @@ export function rotateDataset(data: Dataset, degrees: number): Dataset {
   const images = new Float32Array(data.images.length);
   const map = rotationMap(degrees);
   for (let n = 0; n < data.size; n++) {
-    applyMap(map, data.images.subarray(n * PIXELS, (n + 1) * PIXELS), images.subarray(n * PIXELS, (n + 1) * PIXELS));
+    applyMap(
+      map,
+      data.images.subarray(n * PIXELS, (n + 1) * PIXELS),
+      images.subarray(n * PIXELS, (n + 1) * PIXELS),
+    );
   }
   return { images, labels: data.labels, size: data.size };
 }

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from './backend.js';
 import type { StudyConfig } from './config.js';
 import { runStudy } from './study.js';
 
@@ -64,14 +65,26 @@ function tinyConfig(): StudyConfig {
 }
 
 const read = (dir: string, name: string) => readFileSync(join(dir, name), 'utf8');
-const csvRows = (text: string) => text.trim().split('\n').map((line) => line.split(','));
+const csvRows = (text: string) =>
+  text
+    .trim()
+    .split('\n')
+    .map((line) => line.split(','));
 
 describe('runStudy on a tiny configuration', () => {
+  beforeAll(async () => {
+    await initBackend('wasm');
+  });
+
   it('writes report.md with the tables, well-formed SVG plots, CSV and JSON, and leaks no tensor', async () => {
     const config = tinyConfig();
     const notes: string[] = [];
     const before = tf.memory().numTensors;
-    const out = await runStudy(config, { command: 'node dist/cli.js --test', progress: 'quiet', log: (l) => notes.push(l) });
+    const out = await runStudy(config, {
+      command: 'node dist/cli.js --test',
+      progress: 'quiet',
+      log: (l) => notes.push(l),
+    });
     expect(tf.memory().numTensors).toBe(before);
     expect(out.interrupted).toBe(false);
     expect(out.runs).toBe(6);
@@ -84,10 +97,18 @@ describe('runStudy on a tiny configuration', () => {
     expect(report).toMatch(/\| Adam \+ warmup-cosine \| 1e-[23] \| \d+\.\d\d ± 0\.00 \|/);
     expect(report).toMatch(/\| Method \| 1e-3 \| 1e-2 \|/);
     expect(report).toContain('## Study 2: distribution shift');
-    expect(report).toMatch(/\| Method \| lr \| Recovery 0°→90° \(steps\) \| Recovery 90°→180° \(steps\) \|/);
+    expect(report).toMatch(
+      /\| Method \| lr \| Recovery 0°→90° \(steps\) \| Recovery 90°→180° \(steps\) \|/,
+    );
     expect(report).toMatch(/\| EG-Adam \| 1e-[23] \(tuned\) \|/);
     expect(report).toContain('## What was measured');
-    for (const plot of ['lr-sensitivity-mlp', 'curves-mlp', 'shift-accuracy', 'shift-recovery', 'shift-scale']) {
+    for (const plot of [
+      'lr-sensitivity-mlp',
+      'curves-mlp',
+      'shift-accuracy',
+      'shift-recovery',
+      'shift-scale',
+    ]) {
       expect(report).toContain(`(plots/${plot}.svg)`);
       const svg = read(config.out, `plots/${plot}.svg`);
       expect(svg.startsWith('<svg')).toBe(true);
@@ -101,8 +122,21 @@ describe('runStudy on a tiny configuration', () => {
 
     const runs = csvRows(read(config.out, 'runs.csv'));
     expect(runs[0]).toEqual([
-      'study', 'model', 'method', 'label', 'family', 'lr', 'seed', 'steps', 'steps_done', 'diverged',
-      'val_accuracy', 'val_loss', 'test_accuracy', 'test_loss', 'wall_ms',
+      'study',
+      'model',
+      'method',
+      'label',
+      'family',
+      'lr',
+      'seed',
+      'steps',
+      'steps_done',
+      'diverged',
+      'val_accuracy',
+      'val_loss',
+      'test_accuracy',
+      'test_loss',
+      'wall_ms',
     ]);
     expect(runs).toHaveLength(7);
     for (const row of runs.slice(1)) {
@@ -116,8 +150,21 @@ describe('runStudy on a tiny configuration', () => {
     expect(steps).toHaveLength(1 + 4 * 6 + 2 * 9);
     const evals = csvRows(read(config.out, 'evals.csv'));
     expect(evals[0]).toEqual([
-      'study', 'model', 'method', 'lr', 'seed', 'step', 'phase', 'angle', 'accuracy', 'loss',
-      'lr_factor', 'scale', 'gain_mean', 'gain_min', 'gain_max',
+      'study',
+      'model',
+      'method',
+      'lr',
+      'seed',
+      'step',
+      'phase',
+      'angle',
+      'accuracy',
+      'loss',
+      'lr_factor',
+      'scale',
+      'gain_mean',
+      'gain_min',
+      'gain_max',
     ]);
     const shiftEvals = evals.filter((r) => r[0] === 'shift' && r[2] === 'eg-adam');
     // Evaluated at 0, every 2 steps, and on both angles at each of the 2 shifts.
@@ -132,7 +179,10 @@ describe('runStudy on a tiny configuration', () => {
     expect(json.meta.backend).toBe('wasm');
     expect(json.runs).toHaveLength(6);
     expect(Object.keys(json.summaries.noSchedule)).toEqual(['mlp']);
-    expect(json.summaries.shift.map((s: { method: string }) => s.method)).toEqual(['adam-cosine', 'eg-adam']);
+    expect(json.summaries.shift.map((s: { method: string }) => s.method)).toEqual([
+      'adam-cosine',
+      'eg-adam',
+    ]);
     expect(out.consoleSummary).toMatch(/EG-Adam/);
     expect(notes).toEqual([]);
   });

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { StudyConfig } from './config.js';
 import { METHODS, methodById } from './methods.js';
 import { createPool, type RunFailure } from './pool.js';
@@ -43,13 +45,21 @@ export function shiftLearningRates(
   return Object.fromEntries(
     config.shift.methods.map((id) => {
       const best = grids.find((g) => g.method.id === id)?.best;
-      return [id, best === undefined ? { lr: methodById(id).defaultLr, source: 'default' } : { lr: best.lr, source: 'tuned' }];
+      return [
+        id,
+        best === undefined
+          ? { lr: methodById(id).defaultLr, source: 'default' }
+          : { lr: best.lr, source: 'tuned' },
+      ];
     }),
   );
 }
 
 /** The shift study's runs. */
-export function planShift(config: StudyConfig, lrs: Readonly<Record<string, { lr: number }>>): RunSpec[] {
+export function planShift(
+  config: StudyConfig,
+  lrs: Readonly<Record<string, { lr: number }>>,
+): RunSpec[] {
   const sc = config.shift;
   const specs: RunSpec[] = [];
   for (const seed of config.seeds) {
@@ -90,14 +100,19 @@ export interface RunStudyOptions {
 }
 
 /** Run the configured studies and write the report. */
-export async function runStudy(config: StudyConfig, options: RunStudyOptions): Promise<ReportOutput & { interrupted: boolean; runs: number; failures: number }> {
+export async function runStudy(
+  config: StudyConfig,
+  options: RunStudyOptions,
+): Promise<ReportOutput & { interrupted: boolean; runs: number; failures: number }> {
   const started = new Date();
   const t0 = performance.now();
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  for (const id of [...Object.values(config.noSchedule.methods).flat(), ...config.shift.methods]) methodById(id);
+  for (const id of [...Object.values(config.noSchedule.methods).flat(), ...config.shift.methods])
+    methodById(id);
 
   const pool = await createPool(config.workers, { backend: config.backend, data: config.data });
-  if (pool.backend !== config.backend) log(`note: backend ${config.backend} unavailable, using ${pool.backend}`);
+  if (pool.backend !== config.backend)
+    log(`note: backend ${config.backend} unavailable, using ${pool.backend}`);
   const splitFingerprint = prepareData(config.data).split.fingerprint;
 
   const results: RunResult[] = [];
@@ -130,7 +145,9 @@ export async function runStudy(config: StudyConfig, options: RunStudyOptions): P
   let shiftLrs: Record<string, { lr: number; source: 'tuned' | 'default' }> = {};
   try {
     const first = config.studies.includes('no-schedule') ? planNoSchedule(config) : [];
-    const shiftPlanned = config.studies.includes('shift') ? config.seeds.length * config.shift.methods.length : 0;
+    const shiftPlanned = config.studies.includes('shift')
+      ? config.seeds.length * config.shift.methods.length
+      : 0;
     planned = first.length + shiftPlanned;
     await batch(first, 'Study 1 (no schedule, learning-rate grid)');
     if (config.studies.includes('shift')) {
@@ -162,4 +179,42 @@ export async function runStudy(config: StudyConfig, options: RunStudyOptions): P
 export function methodTable(): string {
   const width = Math.max(...METHODS.map((m) => m.id.length));
   return METHODS.map((m) => `${m.id.padEnd(width)}  ${m.family.padEnd(8)}  ${m.recipe}`).join('\n');
+}
+
+/**
+ * Rebuild the report (tables, plots, CSV) from a previous run's
+ * `results.json`, e.g. after changing a plot. Writes into `out`.
+ */
+export async function reportFromResults(fromDir: string, out: string): Promise<ReportOutput> {
+  // NaN and infinities were written as null; runs hold no other nulls.
+  const saved = JSON.parse(readFileSync(join(fromDir, 'results.json'), 'utf8'), (_key, value) =>
+    value === null ? Number.NaN : value,
+  ) as {
+    meta: {
+      command: string;
+      startedAt: string;
+      wallSeconds: number;
+      backend: string;
+      splitFingerprint: string;
+      plannedRuns: number;
+      interrupted: boolean;
+    };
+    config: StudyConfig;
+    runs: RunResult[];
+    failures: RunFailure[];
+    shiftLrSource?: Record<string, 'tuned' | 'default'>;
+  };
+  return writeReport({
+    config: { ...saved.config, out },
+    command: saved.meta.command,
+    startedAt: new Date(saved.meta.startedAt),
+    wallMs: saved.meta.wallSeconds * 1000,
+    backend: saved.meta.backend,
+    splitFingerprint: saved.meta.splitFingerprint,
+    plannedRuns: saved.meta.plannedRuns,
+    results: saved.runs,
+    failures: saved.failures,
+    interrupted: saved.meta.interrupted,
+    shiftLrSource: saved.shiftLrSource ?? {},
+  });
 }

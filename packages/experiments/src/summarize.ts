@@ -59,7 +59,11 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
  * Per-method summaries of the no-schedule study for one model, in the order
  * of `methodOrder`. Seeds are pooled per (method, learning rate).
  */
-export function summarizeGrid(results: readonly RunResult[], model: ModelKind, methodOrder: readonly string[]): MethodGrid[] {
+export function summarizeGrid(
+  results: readonly RunResult[],
+  model: ModelKind,
+  methodOrder: readonly string[],
+): MethodGrid[] {
   const mine = results.filter((r) => r.spec.study === 'no-schedule' && r.spec.model === model);
   const byMethod = groupBy(mine, (r) => r.spec.method);
   const partial = methodOrder
@@ -67,7 +71,9 @@ export function summarizeGrid(results: readonly RunResult[], model: ModelKind, m
     .map((id) => {
       const method = methodById(id);
       const byLr = groupBy(byMethod.get(id) ?? [], (r) => String(r.spec.lr));
-      const cells = [...byLr.values()].map((runs) => cell((runs[0] as RunResult).spec.lr, runs)).sort((a, b) => a.lr - b.lr);
+      const cells = [...byLr.values()]
+        .map((runs) => cell((runs[0] as RunResult).spec.lr, runs))
+        .sort((a, b) => a.lr - b.lr);
       const best = maxBy(cells, (c) => c.valAcc.mean);
       const worst = maxBy(cells, (c) => -c.testAcc.mean);
       return {
@@ -80,7 +86,9 @@ export function summarizeGrid(results: readonly RunResult[], model: ModelKind, m
         medianTestAcc: median(cells.map((c) => c.testAcc.mean)),
       };
     });
-  const bestOverall = Math.max(...partial.map((g) => g.best?.testAcc.mean ?? Number.NEGATIVE_INFINITY));
+  const bestOverall = Math.max(
+    ...partial.map((g) => g.best?.testAcc.mean ?? Number.NEGATIVE_INFINITY),
+  );
   return partial.map((g) => ({
     ...g,
     nearBest: g.cells.filter((c) => c.testAcc.mean >= bestOverall - NEAR_BEST).length,
@@ -111,15 +119,26 @@ export interface ShiftRunMetrics {
   readonly recovery: (number | null)[];
   /** Mean accuracy over each phase's evaluations. */
   readonly phaseMean: number[];
-  /** Learned scale just before each shift and its largest value during the next phase. */
+  /** Learned scale just before each shift. */
   readonly scaleBefore: (number | undefined)[];
-  readonly scalePeak: (number | undefined)[];
+  /** Relative change of the scale over the window of steps before each shift, and over the window after it. */
+  readonly scaleTrendBefore: (number | undefined)[];
+  readonly scaleTrendAfter: (number | undefined)[];
   /** Base learning rate as a fraction of its peak at each shift (the cosine schedule's decay). */
   readonly lrFactorAtShift: number[];
 }
 
+/** Steps on each side of a shift over which the scale's trend is measured: a quarter phase. */
+export function trendWindow(shift: ShiftConfig): number {
+  return Math.max(1, Math.round(shift.every / 4));
+}
+
 /** Read the per-shift metrics out of one shift-study run. */
-export function shiftRunMetrics(result: RunResult, shift: ShiftConfig, fraction: number): ShiftRunMetrics {
+export function shiftRunMetrics(
+  result: RunResult,
+  shift: ShiftConfig,
+  fraction: number,
+): ShiftRunMetrics {
   const phases = shift.angles.length;
   const inPhase = (k: number): EvalLog[] => result.evals.filter((e) => e.phase === k);
   const at = (step: number, phase: number): EvalLog | undefined =>
@@ -131,7 +150,8 @@ export function shiftRunMetrics(result: RunResult, shift: ShiftConfig, fraction:
     recovery: [] as (number | null)[],
     phaseMean: [] as number[],
     scaleBefore: [] as (number | undefined)[],
-    scalePeak: [] as (number | undefined)[],
+    scaleTrendBefore: [] as (number | undefined)[],
+    scaleTrendAfter: [] as (number | undefined)[],
     lrFactorAtShift: [] as number[],
   };
   for (let k = 0; k < phases; k++) {
@@ -143,11 +163,23 @@ export function shiftRunMetrics(result: RunResult, shift: ShiftConfig, fraction:
     out.preShift.push(before?.accuracy ?? Number.NaN);
     out.postShift.push(after?.accuracy ?? Number.NaN);
     out.recovery.push(
-      before === undefined ? null : recoverySteps(series, shiftStep, before.accuracy, { fraction, endStep: shiftStep + shift.every }),
+      before === undefined
+        ? null
+        : recoverySteps(series, shiftStep, before.accuracy, {
+            fraction,
+            endStep: shiftStep + shift.every,
+          }),
     );
     out.scaleBefore.push(before?.scale);
-    const scales = series.map((e) => e.scale).filter((s): s is number => s !== undefined);
-    out.scalePeak.push(scales.length > 0 ? Math.max(...scales) : undefined);
+    // The evaluation nearest the window's far end on the right side of the shift.
+    const w = trendWindow(shift);
+    const earlier = k === 0 ? [] : inPhase(k - 1).filter((e) => e.step <= shiftStep - w);
+    const later = series.filter((e) => e.step >= shiftStep + w);
+    const from = earlier[earlier.length - 1]?.scale;
+    const to = later[0]?.scale;
+    const at0 = before?.scale;
+    out.scaleTrendBefore.push(from !== undefined && at0 !== undefined ? at0 / from - 1 : undefined);
+    out.scaleTrendAfter.push(to !== undefined && at0 !== undefined ? to / at0 - 1 : undefined);
     out.lrFactorAtShift.push(before?.lrFactor ?? after?.lrFactor ?? Number.NaN);
   }
   return out;
@@ -171,7 +203,8 @@ export interface ShiftSummary {
   readonly recovery: RecoveryStats[];
   readonly phaseMean: Stats[];
   readonly scaleBefore: Stats[];
-  readonly scalePeak: Stats[];
+  readonly scaleTrendBefore: Stats[];
+  readonly scaleTrendAfter: Stats[];
   readonly lrFactorAtShift: Stats[];
   /** Recovery over every shift and seed (censored runs count as the whole phase). */
   readonly meanRecovery: RecoveryStats;
@@ -194,7 +227,8 @@ export function summarizeShift(
     .map((id) => {
       const runs = byMethod.get(id) as RunResult[];
       const metrics = runs.map((r) => shiftRunMetrics(r, shift, fraction));
-      const column = <T>(pick: (m: ShiftRunMetrics) => T[], k: number) => metrics.map((m) => pick(m)[k] as T);
+      const column = <T>(pick: (m: ShiftRunMetrics) => T[], k: number) =>
+        metrics.map((m) => pick(m)[k] as T);
       const ks = shift.angles.map((_, k) => k);
       const recovery = ks.map((k) => {
         const values = column((m) => m.recovery, k);
@@ -212,8 +246,15 @@ export function summarizeShift(
         postShift: ks.map((k) => stats(column((m) => m.postShift, k))),
         recovery,
         phaseMean: ks.map((k) => stats(column((m) => m.phaseMean, k))),
-        scaleBefore: ks.map((k) => stats(column((m) => m.scaleBefore, k).map((v) => v ?? Number.NaN))),
-        scalePeak: ks.map((k) => stats(column((m) => m.scalePeak, k).map((v) => v ?? Number.NaN))),
+        scaleBefore: ks.map((k) =>
+          stats(column((m) => m.scaleBefore, k).map((v) => v ?? Number.NaN)),
+        ),
+        scaleTrendBefore: ks.map((k) =>
+          stats(column((m) => m.scaleTrendBefore, k).map((v) => v ?? Number.NaN)),
+        ),
+        scaleTrendAfter: ks.map((k) =>
+          stats(column((m) => m.scaleTrendAfter, k).map((v) => v ?? Number.NaN)),
+        ),
         lrFactorAtShift: ks.map((k) => stats(column((m) => m.lrFactorAtShift, k))),
         meanRecovery: {
           steps: stats(all.map((v) => v ?? shift.every)),

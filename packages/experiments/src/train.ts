@@ -141,7 +141,11 @@ const YIELD_EVERY = 25;
  * the model, batches, gradients and optimizer state are released before it
  * returns (also when it throws).
  */
-export async function runOne(spec: RunSpec, data: StudyData, onProgress?: OnProgress): Promise<RunResult> {
+export async function runOne(
+  spec: RunSpec,
+  data: StudyData,
+  onProgress?: OnProgress,
+): Promise<RunResult> {
   const started = performance.now();
   const method = methodById(spec.method);
   const ctx = { learningRate: spec.lr, totalSteps: spec.steps };
@@ -158,7 +162,11 @@ export async function runOne(spec: RunSpec, data: StudyData, onProgress?: OnProg
   const names = Object.keys(model.params);
   const variables = names.map((k) => model.params[k] as tf.Variable);
   let state: unknown = tx.init(params);
-  const sampler = batchSampler(data.split.train.size, spec.batchSize, createRng(deriveSeed(spec.seed, 'batches')));
+  const sampler = batchSampler(
+    data.split.train.size,
+    spec.batchSize,
+    createRng(deriveSeed(spec.seed, 'batches')),
+  );
 
   const steps: StepLog[] = [];
   const evals: EvalLog[] = [];
@@ -169,9 +177,17 @@ export async function runOne(spec: RunSpec, data: StudyData, onProgress?: OnProg
 
   const record = (step: number, angle: number, phase: number, set: Dataset): void => {
     const result = evaluate(model, head(set, spec.evalSize));
-    evals.push({ step, angle, phase, ...result, lrFactor: lrFactor(step), ...probe(method, state) });
+    evals.push({
+      step,
+      angle,
+      phase,
+      ...result,
+      lrFactor: lrFactor(step),
+      ...probe(method, state),
+    });
   };
-  const heldOut = (angle: number): Dataset => (spec.study === 'shift' ? data.testAt(angle) : data.split.val);
+  const heldOut = (angle: number): Dataset =>
+    spec.study === 'shift' ? data.testAt(angle) : data.split.val;
 
   try {
     record(0, angleAt(spec.shift, 1), 0, heldOut(angleAt(spec.shift, 1)));

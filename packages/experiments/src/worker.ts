@@ -15,7 +15,9 @@ try {
   port.on('message', (message: ToWorker) => {
     runOne(message.spec, data, (stepsDone) => send({ type: 'progress', stepsDone }))
       .then((result) => send({ type: 'result', result }))
-      .catch((e: unknown) => send({ type: 'failure', message: e instanceof Error ? e.message : String(e) }));
+      .catch((e: unknown) =>
+        send({ type: 'failure', message: e instanceof Error ? e.message : String(e) }),
+      );
   });
   send({ type: 'ready', backend });
 } catch (e) {

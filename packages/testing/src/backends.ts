@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
+// tfjs-core alone registers no gradients; tf.grads and tf.train need them.
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { beforeAll, describe } from 'vitest';
 
 /** Backends every numerical suite runs on. */

@@ -79,11 +79,12 @@ export function scaleByAdagrad(
         })),
       update: (updates, state) =>
         tidy(() => {
+          const e = eps === 0 ? undefined : tf.scalar(eps);
           const [u, sumOfSquares] = treeMapN(
             2,
             (g, s) => {
               const sum = tf.add(s, tf.square(g));
-              const root = tf.sqrt(eps === 0 ? sum : tf.add(sum, eps));
+              const root = tf.sqrt(e === undefined ? sum : tf.add(sum, e));
               const u = guarded
                 ? tf.where(tf.greater(sum, 0), tf.div(g, root), tf.zerosLike(g))
                 : tf.div(g, root);

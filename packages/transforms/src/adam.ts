@@ -9,7 +9,7 @@ import {
   treeZerosLike,
   withSpec,
 } from '@tfopt/core';
-import { biasCorrection, updateMoment, updateMomentSquared } from './moments.js';
+import { biasCorrection, momentWeights, updateMoment, updateMomentSquared } from './moments.js';
 import { type OptionRules, readOptions } from './options.js';
 
 /** Options of {@link scaleByAdam}. @category Transforms */
@@ -57,8 +57,8 @@ export interface ScaleByAdamState {
  * u  ← (mu / (1 − b1^t)) / (sqrt(nu / (1 − b2^t) + epsRoot) + eps)
  * ```
  *
- * The bias corrections are plain numbers folded into one multiply, so each
- * leaf costs a handful of element-wise ops.
+ * The bias corrections are computed as plain numbers and folded into one
+ * multiply; the scalars are built once per update and shared by all leaves.
  *
  * @category Transforms
  * @example
@@ -83,15 +83,17 @@ export function scaleByAdam(
           const rootC2 = Math.sqrt(biasCorrection(b2, count));
           // mu/c1 / (sqrt(nu/c2 + epsRoot) + eps)
           //   = (sqrt(c2)/c1) · mu / (sqrt(nu + epsRoot·c2) + eps·sqrt(c2))
-          const factor = rootC2 / c1;
-          const epsHat = eps * rootC2;
-          const epsRootHat = epsRoot * rootC2 * rootC2;
+          const factor = tf.scalar(rootC2 / c1);
+          const epsHat = tf.scalar(eps * rootC2);
+          const epsRootHat = epsRoot === 0 ? undefined : tf.scalar(epsRoot * rootC2 * rootC2);
+          const w1 = momentWeights(b1);
+          const w2 = momentWeights(b2);
           const [u, mu, nu] = treeMapN(
             3,
             (g, m, v) => {
-              const mu = updateMoment(g, m, b1);
-              const nu = updateMomentSquared(g, v, b2);
-              const root = tf.sqrt(epsRootHat === 0 ? nu : tf.add(nu, epsRootHat));
+              const mu = updateMoment(g, m, w1);
+              const nu = updateMomentSquared(g, v, w2);
+              const root = tf.sqrt(epsRootHat === undefined ? nu : tf.add(nu, epsRootHat));
               return [tf.mul(tf.div(mu, tf.add(root, epsHat)), factor), mu, nu];
             },
             updates,

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describeEachBackend, expectArrayClose, values } from '@tfopt/testing';
 import { expect, it } from 'vitest';
-import { biasCorrection, updateMoment, updateMomentSquared } from './index.js';
+import { biasCorrection, momentWeights, updateMoment, updateMomentSquared } from './index.js';
 
 describeEachBackend('moments', () => {
   it('updateMoment: decay·m + (1 − decay)·g', () => {
@@ -9,6 +9,20 @@ describeEachBackend('moments', () => {
     const out = tf.tidy(() => updateMoment(tf.tensor([1, 3]), tf.tensor([0, 1]), 0.9));
     expectArrayClose(values(out), [0.1, 1.2]);
     out.dispose();
+  });
+
+  it('accepts shared momentWeights in place of the number', () => {
+    // momentWeights(0.75) = { decay: 0.75, complement: 0.25 }: 0.75·[4] + 0.25·[8] = [5]; squared: 0.75·4 + 0.25·64 = 19.
+    const [plain, squared] = tf.tidy(() => {
+      const w = momentWeights(0.75);
+      return [
+        updateMoment(tf.tensor([8]), tf.tensor([4]), w),
+        updateMomentSquared(tf.tensor([8]), tf.tensor([4]), w),
+      ];
+    });
+    expectArrayClose(values(plain!), [5]);
+    expectArrayClose(values(squared!), [19]);
+    tf.dispose([plain!, squared!]);
   });
 
   it('updateMomentSquared: decay·m + (1 − decay)·g²', () => {

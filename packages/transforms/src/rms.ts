@@ -11,7 +11,7 @@ import {
   treeZerosLike,
   withSpec,
 } from '@tfopt/core';
-import { updateMoment, updateMomentSquared } from './moments.js';
+import { momentWeights, updateMoment, updateMomentSquared } from './moments.js';
 import { type OptionRules, readOptions } from './options.js';
 
 /** Options of {@link scaleByRms} and {@link scaleByStddev}. @category Transforms */
@@ -36,9 +36,14 @@ export const RMS_RULES: OptionRules<ScaleByRmsOptions> = {
 /** @internal */
 export const RMS_DEFAULTS = { decay: 0.9, eps: 1e-8, initialScale: 0, epsInSqrt: true } as const;
 
-/** `g / sqrt(variance + eps)` or `g / (sqrt(variance) + eps)`. */
-function normalise(g: tf.Tensor, variance: tf.Tensor, eps: number, epsInSqrt: boolean): tf.Tensor {
-  if (eps === 0) return tf.div(g, tf.sqrt(variance));
+/** `g / sqrt(variance + eps)` or `g / (sqrt(variance) + eps)`; no eps when undefined. */
+function normalise(
+  g: tf.Tensor,
+  variance: tf.Tensor,
+  eps: tf.Scalar | undefined,
+  epsInSqrt: boolean,
+): tf.Tensor {
+  if (eps === undefined) return tf.div(g, tf.sqrt(variance));
   return epsInSqrt
     ? tf.div(g, tf.sqrt(tf.add(variance, eps)))
     : tf.div(g, tf.add(tf.sqrt(variance), eps));
@@ -86,11 +91,13 @@ export function scaleByRms(options?: ScaleByRmsOptions): GradientTransformation<
         })),
       update: (updates, state) =>
         tidy(() => {
+          const w = momentWeights(decay);
+          const e = eps === 0 ? undefined : tf.scalar(eps);
           const [u, nu] = treeMapN(
             2,
             (g, v) => {
-              const nu = updateMomentSquared(g, v, decay);
-              return [normalise(g, nu, eps, epsInSqrt), nu];
+              const nu = updateMomentSquared(g, v, w);
+              return [normalise(g, nu, e, epsInSqrt), nu];
             },
             updates,
             state.nu,
@@ -150,12 +157,14 @@ export function scaleByStddev(
         })),
       update: (updates, state) =>
         tidy(() => {
+          const w = momentWeights(decay);
+          const e = eps === 0 ? undefined : tf.scalar(eps);
           const [u, mu, nu] = treeMapN(
             3,
             (g, m, v) => {
-              const mu = updateMoment(g, m, decay);
-              const nu = updateMomentSquared(g, v, decay);
-              return [normalise(g, tf.sub(nu, tf.square(mu)), eps, epsInSqrt), mu, nu];
+              const mu = updateMoment(g, m, w);
+              const nu = updateMomentSquared(g, v, w);
+              return [normalise(g, tf.sub(nu, tf.square(mu)), e, epsInSqrt), mu, nu];
             },
             updates,
             state.mu,

@@ -101,7 +101,7 @@ export interface ScaleByLearningRateOptions {
  * Multiply the updates by the learning rate, negated by default so that
  * adding the result to the parameters descends: `u ← -lr(count) · u`.
  *
- * The learning rate is a number or a {@link Schedule} of the step count; the
+ * The learning rate is a number or a `Schedule` (from `@tfopt/core`) of the step count; the
  * state counts steps either way, so a number can later be swapped for a
  * schedule without changing the state's shape. One multiply per leaf.
  *

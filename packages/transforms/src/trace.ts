@@ -10,7 +10,7 @@ import {
   treeZerosLike,
   withSpec,
 } from '@tfopt/core';
-import { biasCorrection, updateMoment } from './moments.js';
+import { biasCorrection, momentWeights, updateMoment } from './moments.js';
 import { type OptionRules, readOptions, requireOption } from './options.js';
 
 /** Options of {@link trace}. @category Transforms */
@@ -61,15 +61,16 @@ export function trace(options: TraceOptions): GradientTransformation<TraceState>
       init: (params) => tidy(() => ({ trace: treeZerosLike(params) })),
       update: (updates, state) =>
         tidy(() => {
+          const d = tf.scalar(decay);
           if (!nesterov) {
-            const t = treeMap((g, t) => tf.add(tf.mul(t, decay), g), updates, state.trace);
+            const t = treeMap((g, t) => tf.add(tf.mul(t, d), g), updates, state.trace);
             return [t, { trace: t }] as const;
           }
           const [u, t] = treeMapN(
             2,
             (g, prev) => {
-              const t = tf.add(tf.mul(prev, decay), g);
-              return [tf.add(g, tf.mul(t, decay)), t];
+              const t = tf.add(tf.mul(prev, d), g);
+              return [tf.add(g, tf.mul(t, d)), t];
             },
             updates,
             state.trace,
@@ -129,15 +130,16 @@ export function ema(options: EmaOptions): GradientTransformation<EmaState> {
       update: (updates, state) =>
         tidy(() => {
           const count = state.count + 1;
+          const w = momentWeights(decay);
           if (!debias) {
-            const e = treeMap((g, e) => updateMoment(g, e, decay), updates, state.ema);
+            const e = treeMap((g, e) => updateMoment(g, e, w), updates, state.ema);
             return [e, { count, ema: e }] as const;
           }
-          const correction = 1 / biasCorrection(decay, count);
+          const correction = tf.scalar(1 / biasCorrection(decay, count));
           const [u, e] = treeMapN(
             2,
             (g, prev) => {
-              const e = updateMoment(g, prev, decay);
+              const e = updateMoment(g, prev, w);
               return [tf.mul(e, correction), e];
             },
             updates,

@@ -147,7 +147,6 @@ export function addDecayedWeights(
   requireOption('addDecayedWeights', 'weightDecay', weightDecay, 'a finite number >= 0');
   assertMask('addDecayedWeights', mask);
   const empty: EmptyState = Object.freeze({}) as EmptyState;
-  const decay = (u: tf.Tensor, p: tf.Tensor) => tf.add(u, tf.mul(p, weightDecay));
   return withSpec(
     {
       init: () => empty,
@@ -160,6 +159,8 @@ export function addDecayedWeights(
         }
         if (weightDecay === 0) return [updates, empty];
         return tidy(() => {
+          const wd = tf.scalar(weightDecay);
+          const decay = (u: tf.Tensor, p: tf.Tensor) => tf.add(u, tf.mul(p, wd));
           if (mask === undefined) return [treeMap(decay, updates, params), empty] as const;
           const m = typeof mask === 'function' ? mask(params) : mask;
           if (typeof mask === 'function') assertMask('addDecayedWeights', m);
