@@ -46,8 +46,18 @@ export function alignment(
   );
   if (!normalize) return tf.reshape(dot, shape);
   // Separate square roots keep |g| |v| finite where |g|^2 |v|^2 would overflow.
-  const gNorm = tf.sqrt(combine(grads.map((g) => vdot(g, g)), perTensor));
-  const vNorm = tf.sqrt(combine(previous.map((v) => vdot(v, v)), perTensor));
+  const gNorm = tf.sqrt(
+    combine(
+      grads.map((g) => vdot(g, g)),
+      perTensor,
+    ),
+  );
+  const vNorm = tf.sqrt(
+    combine(
+      previous.map((v) => vdot(v, v)),
+      perTensor,
+    ),
+  );
   const denom = tf.mul(gNorm, vNorm);
   // A comparison, not max(denom, tiny): backends disagree on max(NaN, x).
   const cos = tf.where(tf.greater(denom, TINY_NORM_PRODUCT), tf.div(dot, denom), tf.zerosLike(dot));

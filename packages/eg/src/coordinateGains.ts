@@ -147,9 +147,7 @@ export function egCoordinateGains(
             // With a zero rate the gains stay at exactly their value; this also
             // avoids 0 * inf = NaN when g * m overflows.
             const pNext =
-              learningRate === 0
-                ? p
-                : tf.clipByValue(tf.mul(p, factor(g, m, rate)), min, max);
+              learningRate === 0 ? p : tf.clipByValue(tf.mul(p, factor(g, m, rate)), min, max);
             return [tf.mul(u, pNext), pNext, tf.add(tf.mul(m, beta), g)];
           },
           updates,
