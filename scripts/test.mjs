@@ -1,4 +1,4 @@
-// Runs every package's tests through turbo, then prints one closing line
+// Lints, typechecks and runs every package's tests through turbo, then prints one closing line
 // summed over the packages' vitest JSON reports.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -9,7 +9,7 @@ const packages = readdirSync(join(root, 'packages')).map((p) => join(root, 'pack
 const reportOf = (dir) => join(dir, 'test-results.json');
 for (const dir of packages) rmSync(reportOf(dir), { force: true });
 
-const run = spawnSync('npx', ['turbo', 'run', 'test', ...process.argv.slice(2)], {
+const run = spawnSync('npx', ['turbo', 'run', 'lint', 'typecheck', 'test', ...process.argv.slice(2)], {
   cwd: root,
   stdio: 'inherit',
 });
