@@ -9,7 +9,7 @@ const packages = readdirSync(join(root, 'packages')).map((p) => join(root, 'pack
 const reportOf = (dir) => join(dir, 'test-results.json');
 for (const dir of packages) rmSync(reportOf(dir), { force: true });
 
-const run = spawnSync('npx', ['turbo', 'run', 'lint', 'typecheck', 'test', ...process.argv.slice(2)], {
+const run = spawnSync('npx', ['turbo', 'run', 'lint', 'typecheck', 'test', '--continue', ...process.argv.slice(2)], {
   cwd: root,
   stdio: 'inherit',
 });
