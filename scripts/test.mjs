@@ -9,10 +9,14 @@ const packages = readdirSync(join(root, 'packages')).map((p) => join(root, 'pack
 const reportOf = (dir) => join(dir, 'test-results.json');
 for (const dir of packages) rmSync(reportOf(dir), { force: true });
 
-const run = spawnSync('npx', ['turbo', 'run', 'lint', 'typecheck', 'test', '--continue', ...process.argv.slice(2)], {
-  cwd: root,
-  stdio: 'inherit',
-});
+const run = spawnSync(
+  'npx',
+  ['turbo', 'run', 'lint', 'typecheck', 'test', '--continue', ...process.argv.slice(2)],
+  {
+    cwd: root,
+    stdio: 'inherit',
+  },
+);
 
 let passed = 0;
 let failed = 0;
