@@ -358,11 +358,13 @@ export function shiftAccuracyPlot(results: readonly RunResult[], shift: ShiftCon
 /** Accuracy just around each shift, one panel per shift, x = steps since the shift. */
 export function shiftRecoveryPlot(results: readonly RunResult[], shift: ShiftConfig): PlotSpec {
   const lead = Math.max(1, Math.round(shift.every / 4));
+  // Recovery happens early in a phase; long phases are cut to their first half.
+  const horizon = shift.every <= 100 ? shift.every : Math.round(shift.every / 2);
   const rows: Row[] = [];
   for (const p of streamRows(results, (e) => e.accuracy, 'accuracy')) {
     for (let k = 1; k < shift.angles.length; k++) {
       const since = p.step - k * shift.every;
-      const onNew = p.phase === k;
+      const onNew = p.phase === k && since <= horizon;
       const onOld = p.phase === k - 1 && since >= -lead && since <= 0;
       if (onNew || onOld) {
         rows.push({

@@ -1,6 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as vega from 'vega';
 import { version as vegaLiteVersion } from 'vega-lite';
 import type { StudyConfig } from './config.js';
@@ -40,6 +40,8 @@ export interface ReportInput {
   readonly results: readonly RunResult[];
   readonly failures: readonly RunFailure[];
   readonly interrupted: boolean;
+  /** Package versions, taken when the study started. */
+  readonly versions: Readonly<Record<string, string>>;
   /** Where each shift-study method's learning rate came from. */
   readonly shiftLrSource: Readonly<Record<string, 'tuned' | 'default'>>;
 }
@@ -79,7 +81,21 @@ export function toCsv(header: readonly string[], rows: readonly (readonly unknow
   return `${[header.join(','), ...rows.map((r) => r.map(csvField).join(','))].join('\n')}\n`;
 }
 
-function versions(): Record<string, string> {
+/** Short hash of a package's built JavaScript, so a report names the exact library build it ran. */
+function distFingerprint(packageDir: string): string | undefined {
+  const dist = join(packageDir, 'dist');
+  if (!existsSync(dist)) return undefined;
+  let h = 0x811c9dc5;
+  for (const file of readdirSync(dist)
+    .filter((f) => f.endsWith('.js'))
+    .sort()) {
+    for (const byte of readFileSync(join(dist, file))) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}
+
+/** Versions of the runtime and of every package the study uses; tfopt packages with a build hash. */
+export function collectVersions(): Record<string, string> {
   const require = createRequire(import.meta.url);
   const out: Record<string, string> = { node: process.version };
   for (const name of [
@@ -92,7 +108,10 @@ function versions(): Record<string, string> {
     'mnist',
   ]) {
     try {
-      out[name] = (require(`${name}/package.json`) as { version: string }).version;
+      const manifest = require.resolve(`${name}/package.json`);
+      const version = (require(manifest) as { version: string }).version;
+      const build = name.startsWith('@tfopt/') ? distFingerprint(dirname(manifest)) : undefined;
+      out[name] = build === undefined ? version : `${version} (build ${build})`;
     } catch {
       out[name] = 'unknown';
     }
@@ -246,7 +265,7 @@ export async function writeReport(input: ReportInput): Promise<ReportOutput> {
     completedRuns: results.length,
     failedRuns: input.failures.length,
     interrupted: input.interrupted,
-    versions: versions(),
+    versions: input.versions,
   };
   write(
     'results.json',
@@ -719,5 +738,11 @@ function consoleSummary(
       ? 'shift recovery: steps after a shift to regain the target share of the pre-shift accuracy (mean ± std over shifts and seeds).'
       : '',
   ].filter((n) => n !== '');
-  return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt), '', ...notes].join('\n');
+  return [
+    fmt(header),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...rows.map(fmt),
+    '',
+    ...notes,
+  ].join('\n');
 }

@@ -4,7 +4,7 @@ import type { StudyConfig } from './config.js';
 import { METHODS, methodById } from './methods.js';
 import { createPool, type RunFailure } from './pool.js';
 import { createProgress } from './progress.js';
-import { type ReportOutput, writeReport } from './report.js';
+import { collectVersions, type ReportOutput, writeReport } from './report.js';
 import { summarizeGrid } from './summarize.js';
 import { prepareData, type RunResult, type RunSpec } from './train.js';
 
@@ -106,6 +106,7 @@ export async function runStudy(
 ): Promise<ReportOutput & { interrupted: boolean; runs: number; failures: number }> {
   const started = new Date();
   const t0 = performance.now();
+  const versions = collectVersions();
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   for (const id of [...Object.values(config.noSchedule.methods).flat(), ...config.shift.methods])
     methodById(id);
@@ -170,6 +171,7 @@ export async function runStudy(
     results,
     failures,
     interrupted,
+    versions,
     shiftLrSource: Object.fromEntries(Object.entries(shiftLrs).map(([k, v]) => [k, v.source])),
   });
   return { ...report, interrupted, runs: results.length, failures: failures.length };
@@ -198,6 +200,7 @@ export async function reportFromResults(fromDir: string, out: string): Promise<R
       splitFingerprint: string;
       plannedRuns: number;
       interrupted: boolean;
+      versions: Record<string, string>;
     };
     config: StudyConfig;
     runs: RunResult[];
@@ -215,6 +218,7 @@ export async function reportFromResults(fromDir: string, out: string): Promise<R
     results: saved.runs,
     failures: saved.failures,
     interrupted: saved.meta.interrupted,
+    versions: saved.meta.versions,
     shiftLrSource: saved.shiftLrSource ?? {},
   });
 }
