@@ -48,6 +48,8 @@ export interface MethodEntry {
   /** The base optimizer's customary learning rate (used where no grid is searched). */
   readonly defaultLr: number;
   readonly lrShape: LrShape;
+  /** The method this one adds adaptation to (same base optimizer, same learning rate), if any. */
+  readonly base?: string;
   readonly build: (ctx: MethodContext) => GradientTransformation<any>;
   /** Read adaptation state; defaults to {@link probeEgState}. */
   readonly probe?: (state: unknown) => Probe;
@@ -116,6 +118,7 @@ export const METHODS: readonly MethodEntry[] = [
     recipe: 'chain(scaleByAdam(), hypergradientScale(), scaleByLearningRate(lr))',
     defaultLr: ADAM_LR,
     lrShape: 'constant',
+    base: 'adam',
     build: ({ learningRate }) =>
       chain(scaleByAdam(), hypergradientScale(), scaleByLearningRate(learningRate)),
   },
@@ -126,6 +129,7 @@ export const METHODS: readonly MethodEntry[] = [
     recipe: 'egAdam(lr): scaleByAdam → egCoordinateGains → egGlobalScale → lr',
     defaultLr: ADAM_LR,
     lrShape: 'constant',
+    base: 'adam',
     build: ({ learningRate }) => egAdam(learningRate),
   },
   {
@@ -135,6 +139,7 @@ export const METHODS: readonly MethodEntry[] = [
     recipe: 'egAdam(lr, { gains: false })',
     defaultLr: ADAM_LR,
     lrShape: 'constant',
+    base: 'adam',
     build: ({ learningRate }) => egAdam(learningRate, { gains: false }),
   },
   {
@@ -144,6 +149,7 @@ export const METHODS: readonly MethodEntry[] = [
     recipe: 'egAdam(lr, { scale: false })',
     defaultLr: ADAM_LR,
     lrShape: 'constant',
+    base: 'adam',
     build: ({ learningRate }) => egAdam(learningRate, { scale: false }),
   },
   {
@@ -153,6 +159,7 @@ export const METHODS: readonly MethodEntry[] = [
     recipe: 'egAdam(lr, { scale: { learningRate: 0.01 } })',
     defaultLr: ADAM_LR,
     lrShape: 'constant',
+    base: 'adam',
     build: ({ learningRate }) => egAdam(learningRate, { scale: { learningRate: 0.01 } }),
   },
   {
@@ -162,6 +169,7 @@ export const METHODS: readonly MethodEntry[] = [
     recipe: `egSgdm(lr, { momentum: ${MOMENTUM} }): egCoordinateGains → trace → egGlobalScale → lr`,
     defaultLr: SGD_LR,
     lrShape: 'constant',
+    base: 'sgdm',
     build: ({ learningRate }) => egSgdm(learningRate, { momentum: MOMENTUM }),
   },
   {
@@ -171,6 +179,7 @@ export const METHODS: readonly MethodEntry[] = [
     recipe: `egSgdm(lr, { momentum: ${MOMENTUM}, gains: false })`,
     defaultLr: SGD_LR,
     lrShape: 'constant',
+    base: 'sgdm',
     build: ({ learningRate }) => egSgdm(learningRate, { momentum: MOMENTUM, gains: false }),
   },
   {
@@ -180,6 +189,7 @@ export const METHODS: readonly MethodEntry[] = [
     recipe: `egSgdm(lr, { momentum: ${MOMENTUM}, scale: false })`,
     defaultLr: SGD_LR,
     lrShape: 'constant',
+    base: 'sgdm',
     build: ({ learningRate }) => egSgdm(learningRate, { momentum: MOMENTUM, scale: false }),
   },
 ];

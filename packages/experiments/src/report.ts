@@ -362,6 +362,23 @@ function verdicts(
         `**${model.toUpperCase()}, robustness:** within ${NEAR_BEST * 100} points of the best tuned result, the most robust EG variant holds at ${nearEg} of ${gridSize} base learning rates, the most robust baseline at ${nearBase}.`,
       );
     }
+    for (const e of g) {
+      const base = g.find((x) => x.method.id === e.method.base);
+      if (e.method.family !== 'eg' || base === undefined) continue;
+      const verdicts = { better: [] as string[], tie: [] as string[], worse: [] as string[] };
+      for (const c of e.cells) {
+        const b = base.cells.find((x) => x.lr === c.lr);
+        if (b === undefined) continue;
+        const word = compare(c.testAcc, b.testAcc).word;
+        const bucket =
+          word === 'wins' ? verdicts.better : word === 'loses' ? verdicts.worse : verdicts.tie;
+        bucket.push(formatLr(c.lr));
+      }
+      const list = (xs: string[]) => (xs.length === 0 ? 'none' : xs.join(', '));
+      lines.push(
+        `**${model.toUpperCase()}, ${e.method.label} vs ${base.method.label} at the same base lr:** better at ${list(verdicts.better)}; tied at ${list(verdicts.tie)}; worse at ${list(verdicts.worse)}.`,
+      );
+    }
     for (const [egId, baseIds] of [
       ['eg-adam', ['adam', 'adam-cosine']],
       ['eg-sgdm', ['sgdm', 'sgdm-cosine']],
