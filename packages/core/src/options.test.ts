@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import {
+  assertKnownOptions,
   assertOptions,
   boolean,
   decayRate,
@@ -132,5 +133,23 @@ describe('validateOptions and assertOptions', () => {
     } catch (e) {
       expect((e as Error).name).toBe('InvalidOptionError');
     }
+  });
+});
+
+describe('assertKnownOptions', () => {
+  const known = ['b1', 'b2'] as const;
+  it('accepts undefined unless required, and known keys', () => {
+    expect(() => assertKnownOptions('adam', undefined, known)).not.toThrow();
+    expect(() => assertKnownOptions('adam', { b1: 0.9 }, known)).not.toThrow();
+    expect(() => assertKnownOptions('sched', undefined, known, { required: true })).toThrow(
+      'sched: option "options" must be an object such as { b1, b2 }, got undefined',
+    );
+  });
+  it('rejects misspelt keys and non-objects, naming them', () => {
+    expect(() => assertKnownOptions('adam', { beta1: 0.9 }, known)).toThrow(
+      'adam: option "beta1" must be absent (adam takes b1, b2), got 0.9',
+    );
+    expect(() => assertKnownOptions('adam', [1], known)).toThrow(InvalidOptionError);
+    expect(() => assertKnownOptions('adam', 3, known)).toThrow('got 3');
   });
 });

@@ -140,3 +140,44 @@ export function assertOptions(
   const result = validateOptions(owner, checks);
   if (E.isLeft(result)) throw result.left;
 }
+
+/**
+ * Throw unless `options` is a plain object whose keys are all in `known`
+ * (or `undefined`, unless `required`). A misspelt option (`beta1` for `b1`)
+ * then fails at construction instead of silently taking its default.
+ *
+ * @category Options
+ * @example
+ * ```ts
+ * import { assertKnownOptions } from '@tfopt/core';
+ * assertKnownOptions('adam', { b1: 0.9 }, ['b1', 'b2', 'eps']); // passes
+ * // assertKnownOptions('adam', { beta1: 0.9 }, ['b1', 'b2', 'eps']) throws:
+ * // adam: option "beta1" must be absent (adam takes b1, b2, eps), got 0.9
+ * ```
+ */
+export function assertKnownOptions(
+  owner: string,
+  options: unknown,
+  known: readonly string[],
+  { required = false }: { required?: boolean } = {},
+): void {
+  if (options === undefined && !required) return;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidOptionError(
+      owner,
+      'options',
+      options,
+      `an object such as { ${known.join(', ')} }`,
+    );
+  }
+  for (const [key, value] of Object.entries(options)) {
+    if (!known.includes(key)) {
+      throw new InvalidOptionError(
+        owner,
+        key,
+        value,
+        `absent (${owner} takes ${known.join(', ')})`,
+      );
+    }
+  }
+}

@@ -1,4 +1,5 @@
 import {
+  assertKnownOptions,
   assertOptions,
   boolean,
   chain,
@@ -34,7 +35,6 @@ import {
   type EgGlobalScaleState,
   egGlobalScale,
 } from './globalScale.js';
-import { assertKnownOptions } from './options.js';
 
 /**
  * The EG parts of an optimizer: `gains` configures {@link egCoordinateGains}

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  assertKnownOptions,
   assertOptions,
   decayRate,
   type GradientTransformation,
@@ -14,7 +15,7 @@ import {
   withSpec,
 } from '@tfopt/core';
 import { checkStructures } from './alignment.js';
-import { assertKnownOptions, assertUpperBound } from './options.js';
+import { assertUpperBound } from './options.js';
 
 const EG_COORDINATE_GAINS_KEYS = ['learningRate', 'beta', 'signal', 'min', 'max'] as const;
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  assertKnownOptions,
   assertOptions,
   boolean,
   type GradientTransformation,
@@ -19,7 +20,7 @@ import {
   leafCount,
   rememberUpdates,
 } from './alignment.js';
-import { assertKnownOptions, assertUpperBound } from './options.js';
+import { assertUpperBound } from './options.js';
 
 const EG_GLOBAL_SCALE_KEYS = ['learningRate', 'normalize', 'min', 'max', 'perTensor'] as const;
 

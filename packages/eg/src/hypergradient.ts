@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  assertKnownOptions,
   assertOptions,
   boolean,
   finite,
@@ -20,7 +21,6 @@ import {
   leafCount,
   rememberUpdates,
 } from './alignment.js';
-import { assertKnownOptions } from './options.js';
 
 const HYPERGRADIENT_SCALE_KEYS = [
   'learningRate',

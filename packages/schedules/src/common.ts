@@ -1,23 +1,8 @@
-import { InvalidOptionError, TfoptError } from '@tfopt/core';
+import { assertKnownOptions, TfoptError } from '@tfopt/core';
 
-/**
- * Reject a missing options object and misspelled option names at construction:
- * a typo in an optional option would otherwise be ignored without a word.
- */
+/** Options objects are required for schedules; unknown keys are rejected. */
 export function checkOptionKeys(owner: string, options: unknown, known: readonly string[]): void {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new InvalidOptionError(owner, 'options', options, `an object with ${known.join(', ')}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      throw new InvalidOptionError(
-        owner,
-        key,
-        (options as Record<string, unknown>)[key],
-        `absent: ${owner} takes only ${known.join(', ')}`,
-      );
-    }
-  }
+  assertKnownOptions(owner, options, known, { required: true });
 }
 
 /**

@@ -105,7 +105,7 @@ describe('bad options throw at construction, naming the option', () => {
     bad(() => rmsprop(0.1, { nesterov: true }), /rmsprop: option "nesterov"/);
     expect(() => sgd(0.1, 0.9 as never)).toThrow(TfoptError);
     expect(() => sgd(0.1, 0.9 as never)).toThrow(
-      /sgd: options must be an object such as \{ momentum, nesterov \}, got number/,
+      /sgd: option "options" must be an object such as \{ momentum, nesterov \}, got 0\.9/,
     );
   });
 });

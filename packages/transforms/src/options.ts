@@ -1,5 +1,10 @@
 // Internal: reading an options object at construction. Not exported from the package.
-import { assertOptions, InvalidOptionError, type OptionRule, TfoptError } from '@tfopt/core';
+import {
+  assertKnownOptions,
+  assertOptions,
+  InvalidOptionError,
+  type OptionRule,
+} from '@tfopt/core';
 
 /** Rules for every accepted option key; `null` for options the caller checks itself. */
 export type OptionRules<O> = { readonly [K in keyof Required<O>]: OptionRule<unknown> | null };
@@ -17,27 +22,10 @@ export function readOptions<O extends object, D extends Partial<O>>(
   rules: OptionRules<O>,
   defaults: D,
 ): O & Required<Pick<O, keyof D & keyof O>> {
-  if (
-    given !== undefined &&
-    (typeof given !== 'object' || given === null || Array.isArray(given))
-  ) {
-    throw new TfoptError(
-      `${owner}: options must be an object such as { ${Object.keys(rules).join(', ')} }, got ${
-        given === null ? 'null' : Array.isArray(given) ? 'an array' : typeof given
-      }`,
-    );
-  }
   const known = Object.keys(rules);
+  assertKnownOptions(owner, given, known);
   const out: Record<string, unknown> = { ...defaults };
   for (const [key, value] of Object.entries(given ?? {})) {
-    if (!known.includes(key)) {
-      throw new InvalidOptionError(
-        owner,
-        key,
-        value,
-        `absent (${owner} takes ${known.join(', ')})`,
-      );
-    }
     if (value !== undefined) out[key] = value;
   }
   const checks: Record<string, readonly [unknown, OptionRule<unknown>]> = {};
