@@ -8,7 +8,6 @@
 export * from './apply.js';
 export * from './errors.js';
 export * from './inject.js';
-export * from './options.js';
 export * from './schedule.js';
 export * from './spec.js';
 export * from './transform.js';

@@ -1,5 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
+import { InvalidOptionError, TfoptError } from './index.js';
 import {
   assertKnownOptions,
   assertOptions,
@@ -7,7 +8,6 @@ import {
   decayRate,
   finite,
   fraction,
-  InvalidOptionError,
   inRange,
   nonNegative,
   nonNegativeInteger,
@@ -16,9 +16,8 @@ import {
   oneOf,
   positive,
   positiveInteger,
-  TfoptError,
   validateOptions,
-} from './index.js';
+} from './options.js';
 
 const NON_NUMBERS = [
   Number.NaN,

@@ -1,3 +1,12 @@
+/**
+ * Option validation for transform authors: rules that check one option each
+ * (as an fp-ts `Either`), and the helpers tfopt's own factories call at
+ * construction. Import from `@tfopt/core/options`; the main entry point
+ * keeps only what training code needs.
+ *
+ * @packageDocumentation
+ * @module options
+ */
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { InvalidOptionError } from './errors.js';
@@ -48,7 +57,7 @@ export const fraction: OptionRule = rule('a number in [0, 1]', (v) => v >= 0 && 
  * @category Options
  * @example
  * ```ts
- * import { inRange } from '@tfopt/core';
+ * import { inRange } from '@tfopt/core/options';
  * const gainRate = inRange(0, 1, { upperOpen: true });
  * ```
  */
@@ -107,7 +116,7 @@ export function numberOrFunction(
  * @category Options
  * @example
  * ```ts
- * import { validateOptions, decayRate, positive } from '@tfopt/core';
+ * import { validateOptions, decayRate, positive } from '@tfopt/core/options';
  * const checked = validateOptions('adam', { b1: [0.9, decayRate], eps: [1e-8, positive] });
  * // checked is Right(undefined); with b1: 1.5 it is Left(InvalidOptionError)
  * ```
@@ -149,7 +158,7 @@ export function assertOptions(
  * @category Options
  * @example
  * ```ts
- * import { assertKnownOptions } from '@tfopt/core';
+ * import { assertKnownOptions } from '@tfopt/core/options';
  * assertKnownOptions('adam', { b1: 0.9 }, ['b1', 'b2', 'eps']); // passes
  * // assertKnownOptions('adam', { beta1: 0.9 }, ['b1', 'b2', 'eps']) throws:
  * // adam: option "beta1" must be absent (adam takes b1, b2, eps), got 0.9

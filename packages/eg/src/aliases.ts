@@ -1,18 +1,20 @@
 import {
-  assertKnownOptions,
-  assertOptions,
-  boolean,
   chain,
-  decayRate,
   type EmptyState,
   type GradientTransformation,
   InvalidOptionError,
   identity,
-  nonNegative,
-  numberOrFunction,
   type ScalarOrSchedule,
   withSpec,
 } from '@tfopt/core';
+import {
+  assertKnownOptions,
+  assertOptions,
+  boolean,
+  decayRate,
+  nonNegative,
+  numberOrFunction,
+} from '@tfopt/core/options';
 import {
   type ScaleByAdagradOptions,
   type ScaleByAdagradState,

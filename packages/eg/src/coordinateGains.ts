@@ -1,12 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  assertKnownOptions,
-  assertOptions,
-  decayRate,
   type GradientTransformation,
-  inRange,
-  nonNegative,
-  oneOf,
   type Tree,
   tidy,
   treeFull,
@@ -14,6 +8,14 @@ import {
   treeZerosLike,
   withSpec,
 } from '@tfopt/core';
+import {
+  assertKnownOptions,
+  assertOptions,
+  decayRate,
+  inRange,
+  nonNegative,
+  oneOf,
+} from '@tfopt/core/options';
 import { checkStructures } from './alignment.js';
 import { assertUpperBound } from './options.js';
 

@@ -1,17 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  assertKnownOptions,
-  assertOptions,
-  boolean,
   type GradientTransformation,
-  inRange,
-  nonNegative,
   type Tree,
   tidy,
   treeLeaves,
   treeZerosLike,
   withSpec,
 } from '@tfopt/core';
+import {
+  assertKnownOptions,
+  assertOptions,
+  boolean,
+  inRange,
+  nonNegative,
+} from '@tfopt/core/options';
 import {
   alignment,
   applyScale,

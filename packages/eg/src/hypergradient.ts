@@ -1,18 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  assertKnownOptions,
-  assertOptions,
-  boolean,
-  finite,
   type GradientTransformation,
   InvalidOptionError,
-  nonNegative,
   type Tree,
   tidy,
   treeLeaves,
   treeZerosLike,
   withSpec,
 } from '@tfopt/core';
+import {
+  assertKnownOptions,
+  assertOptions,
+  boolean,
+  finite,
+  nonNegative,
+} from '@tfopt/core/options';
 import {
   alignment,
   applyScale,

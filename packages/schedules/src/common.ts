@@ -1,4 +1,5 @@
-import { assertKnownOptions, TfoptError } from '@tfopt/core';
+import { TfoptError } from '@tfopt/core';
+import { assertKnownOptions } from '@tfopt/core/options';
 
 /** Options objects are required for schedules; unknown keys are rejected. */
 export function checkOptionKeys(owner: string, options: unknown, known: readonly string[]): void {

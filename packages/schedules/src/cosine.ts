@@ -1,15 +1,12 @@
+import { type HasSpec, InvalidOptionError, type Schedule, withFunctionSpec } from '@tfopt/core';
 import {
   assertOptions,
   finite,
   fraction,
-  type HasSpec,
-  InvalidOptionError,
   nonNegativeInteger,
   positive,
   positiveInteger,
-  type Schedule,
-  withFunctionSpec,
-} from '@tfopt/core';
+} from '@tfopt/core/options';
 import { checkCount, checkOptionKeys } from './common.js';
 
 /**

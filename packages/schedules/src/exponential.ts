@@ -1,14 +1,12 @@
+import { type HasSpec, type Schedule, withFunctionSpec } from '@tfopt/core';
 import {
   assertOptions,
   boolean,
   finite,
-  type HasSpec,
   nonNegativeInteger,
   type OptionRule,
   positive,
-  type Schedule,
-  withFunctionSpec,
-} from '@tfopt/core';
+} from '@tfopt/core/options';
 import { checkCount, checkOptionKeys } from './common.js';
 
 /**

@@ -1,11 +1,5 @@
-import {
-  assertOptions,
-  type HasSpec,
-  InvalidOptionError,
-  nonNegativeInteger,
-  type Schedule,
-  withFunctionSpec,
-} from '@tfopt/core';
+import { type HasSpec, InvalidOptionError, type Schedule, withFunctionSpec } from '@tfopt/core';
+import { assertOptions, nonNegativeInteger } from '@tfopt/core/options';
 import { checkCount } from './common.js';
 
 /**

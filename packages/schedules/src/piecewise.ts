@@ -1,12 +1,5 @@
-import {
-  assertOptions,
-  finite,
-  type HasSpec,
-  InvalidOptionError,
-  nonNegative,
-  type Schedule,
-  withFunctionSpec,
-} from '@tfopt/core';
+import { type HasSpec, InvalidOptionError, type Schedule, withFunctionSpec } from '@tfopt/core';
+import { assertOptions, finite, nonNegative } from '@tfopt/core/options';
 import { checkCount, checkOptionKeys } from './common.js';
 
 /**

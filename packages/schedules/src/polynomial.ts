@@ -1,12 +1,5 @@
-import {
-  assertOptions,
-  finite,
-  type HasSpec,
-  nonNegativeInteger,
-  positive,
-  type Schedule,
-  withFunctionSpec,
-} from '@tfopt/core';
+import { type HasSpec, type Schedule, withFunctionSpec } from '@tfopt/core';
+import { assertOptions, finite, nonNegativeInteger, positive } from '@tfopt/core/options';
 import { checkCount, checkOptionKeys } from './common.js';
 
 /**

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   type GradientTransformation,
-  nonNegative,
   type Tree,
   tidy,
   treeFull,
@@ -9,6 +8,7 @@ import {
   treeZerosLike,
   withSpec,
 } from '@tfopt/core';
+import { nonNegative } from '@tfopt/core/options';
 import { type OptionRules, readOptions } from './options.js';
 
 /** Options of {@link scaleByAdagrad}. @category Transforms */

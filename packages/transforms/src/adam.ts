@@ -1,14 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  decayRate,
   type GradientTransformation,
-  nonNegative,
   type Tree,
   tidy,
   treeMapN,
   treeZerosLike,
   withSpec,
 } from '@tfopt/core';
+import { decayRate, nonNegative } from '@tfopt/core/options';
 import { biasCorrection, momentWeights, updateMoment, updateMomentSquared } from './moments.js';
 import { type OptionRules, readOptions } from './options.js';
 

@@ -1,17 +1,19 @@
 import {
-  assertOptions,
-  boolean,
   chain,
-  decayRate,
   type EmptyState,
   type GradientTransformation,
   InvalidOptionError,
   identity,
-  nonNegative,
-  numberOrFunction,
   type ScalarOrSchedule,
   withSpec,
 } from '@tfopt/core';
+import {
+  assertOptions,
+  boolean,
+  decayRate,
+  nonNegative,
+  numberOrFunction,
+} from '@tfopt/core/options';
 import {
   ADAGRAD_DEFAULTS,
   ADAGRAD_RULES,

@@ -1,16 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  assertOptions,
   type EmptyState,
   type GradientTransformation,
-  nonNegative,
-  positive,
   tidy,
   treeFlatten,
   treeMap,
   treeSquaredNorm,
   withSpec,
 } from '@tfopt/core';
+import { assertOptions, nonNegative, positive } from '@tfopt/core/options';
 
 const EMPTY: EmptyState = Object.freeze({}) as EmptyState;
 

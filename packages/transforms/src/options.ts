@@ -1,10 +1,6 @@
 // Internal: reading an options object at construction. Not exported from the package.
-import {
-  assertKnownOptions,
-  assertOptions,
-  InvalidOptionError,
-  type OptionRule,
-} from '@tfopt/core';
+import { InvalidOptionError } from '@tfopt/core';
+import { assertKnownOptions, assertOptions, type OptionRule } from '@tfopt/core/options';
 
 /** Rules for every accepted option key; `null` for options the caller checks itself. */
 export type OptionRules<O> = { readonly [K in keyof Required<O>]: OptionRule<unknown> | null };

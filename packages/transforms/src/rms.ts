@@ -1,9 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  boolean,
-  decayRate,
   type GradientTransformation,
-  nonNegative,
   type Tree,
   tidy,
   treeFull,
@@ -11,6 +8,7 @@ import {
   treeZerosLike,
   withSpec,
 } from '@tfopt/core';
+import { boolean, decayRate, nonNegative } from '@tfopt/core/options';
 import { momentWeights, updateMoment, updateMomentSquared } from './moments.js';
 import { type OptionRules, readOptions } from './options.js';
 

@@ -1,13 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  assertOptions,
-  boolean,
   type EmptyState,
   evaluateSchedule,
-  finite,
   type GradientTransformation,
-  nonNegative,
-  numberOrFunction,
   type ScalarOrSchedule,
   type Schedule,
   type Tree,
@@ -15,6 +10,7 @@ import {
   treeMap,
   withSpec,
 } from '@tfopt/core';
+import { assertOptions, boolean, finite, nonNegative, numberOrFunction } from '@tfopt/core/options';
 import { assertFunction, readOptions } from './options.js';
 
 const EMPTY: EmptyState = Object.freeze({}) as EmptyState;

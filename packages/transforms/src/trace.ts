@@ -1,7 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  boolean,
-  decayRate,
   type GradientTransformation,
   type Tree,
   tidy,
@@ -10,6 +8,7 @@ import {
   treeZerosLike,
   withSpec,
 } from '@tfopt/core';
+import { boolean, decayRate } from '@tfopt/core/options';
 import { biasCorrection, momentWeights, updateMoment } from './moments.js';
 import { type OptionRules, readOptions, requireOption } from './options.js';
 

@@ -6,7 +6,6 @@ import {
   InvalidOptionError,
   isTensor,
   joinPath,
-  nonNegative,
   TfoptError,
   type Tree,
   TreeStructureError,
@@ -14,6 +13,7 @@ import {
   treeMap,
   withSpec,
 } from '@tfopt/core';
+import { nonNegative } from '@tfopt/core/options';
 import { type OptionRules, readOptions, requireOption } from './options.js';
 
 /**
