@@ -38,7 +38,9 @@ export class InvalidOptionError extends TfoptError {
 
 /**
  * Two trees that must share a structure do not, or a leaf is not what the
- * operation needs. `path` names the first offending place in the tree.
+ * operation needs (not a tensor, disposed, another shape or dtype). `path`
+ * names the first offending place in the tree; the message names the trees
+ * as the caller knows them, e.g. `grads.w has shape [4] but params.w has [2, 2]`.
  *
  * @category Errors
  */
@@ -47,10 +49,12 @@ export class TreeStructureError extends TfoptError {
   constructor(
     /** Path of the first mismatch, e.g. `["dense/kernel"]` or `.layers[1].w`. */
     readonly path: string,
-    /** Human-readable description of the mismatch. */
+    /** What is wrong there, without the tree's name. */
     readonly detail: string,
+    /** The whole message; by default `tree mismatch at <path>: <detail>`. */
+    message?: string,
   ) {
-    super(`tree mismatch at ${path === '' ? '(root)' : path}: ${detail}`);
+    super(message ?? `tree mismatch at ${path === '' ? '(root)' : path}: ${detail}`);
   }
 }
 

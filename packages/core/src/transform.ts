@@ -28,11 +28,18 @@ export interface UpdateContext {
  * parameters, and an `update` that turns incoming updates (at the head of a
  * chain: gradients) into outgoing updates and a new state.
  *
- * Ownership: `init` and `update` never dispose or mutate their inputs, and the
- * same inputs give the same outputs. The caller owns every tensor in what
- * they return; outputs may alias inputs or each other (a momentum transform
- * returns its new buffer both as the update and in the state), so release
- * old states with `disposeReplaced` rather than disposing leaf by leaf.
+ * Ownership, the one rule: `init` and `update` never dispose or mutate their
+ * inputs, and the same inputs give the same outputs. The caller owns every
+ * tensor in what they return. The returned *updates* may alias the inputs or
+ * the state (`identity` returns its input; a momentum transform returns its
+ * new buffer both as the update and in the state), so release old states
+ * with `disposeReplaced` rather than leaf by leaf. The returned *state* never
+ * holds a tensor the caller passed in (updates, params, context): the caller
+ * may dispose those after the step. tfopt's transforms keep this themselves;
+ * `step`, `stepVariables` and `TransformOptimizer` also enforce it for any
+ * transform through `detachState`.
+ *
+ * Pairing: trees are matched by key, never by position (see `treeKeys`).
  *
  * @typeParam S - The state record.
  * @category Transforms

@@ -41,13 +41,16 @@ describeEachBackend('tree helpers', () => {
     expect(joinPath('', '0')).toBe('["0"]');
   });
 
-  it('treeFlatten lists leaves with paths in insertion order', () => {
+  it('treeFlatten lists leaves with paths in canonical (sorted-key) order', () => {
     const t1 = tf.scalar(1);
     const t2 = tf.scalar(2);
     const t3 = tf.scalar(3);
     const tree = { w: t1, b: [t2, { 'dense/kernel': t3 }] };
-    expect(treeFlatten(tree).map((l) => l.path)).toEqual(['.w', '.b[0]', '.b[1]["dense/kernel"]']);
-    expect(treeLeaves(tree)).toEqual([t1, t2, t3]);
+    // "b" sorts before "w"; arrays keep their index order.
+    expect(treeFlatten(tree).map((l) => l.path)).toEqual(['.b[0]', '.b[1]["dense/kernel"]', '.w']);
+    expect(treeLeaves(tree)).toEqual([t2, t3, t1]);
+    // The same keys inserted in another order flatten identically.
+    expect(treeLeaves({ b: [t2, { 'dense/kernel': t3 }], w: t1 })).toEqual([t2, t3, t1]);
     expect(treeFlatten(t1)).toEqual([{ path: '', tensor: t1 }]);
     treeDispose(tree);
   });
@@ -90,7 +93,7 @@ describeEachBackend('tree helpers', () => {
     const a = { w: tf.zeros([2]), b: tf.zeros([1]) };
     const e = structureError(() => treeMap((x) => x, a, { w: a.w }));
     expect(e.path).toBe('.b');
-    expect(e.message).toBe('tree mismatch at .b: missing in one of the trees');
+    expect(e.message).toBe('trees[1] is missing key "b" that trees[0] has');
     treeDispose(a);
   });
 
@@ -98,7 +101,7 @@ describeEachBackend('tree helpers', () => {
     const w = tf.zeros([2]);
     const e = structureError(() => treeMap((x) => x, { w }, { w, 'dense/extra': w }));
     expect(e.path).toBe('["dense/extra"]');
-    expect(e.detail).toBe('present in one tree but not in the first');
+    expect(e.message).toBe('trees[1] has key "dense/extra" that trees[0] does not have');
     w.dispose();
   });
 
@@ -107,10 +110,10 @@ describeEachBackend('tree helpers', () => {
     // Same number of keys, but "toString" exists on the second only through its prototype.
     const missing = structureError(() => treeMap((x) => x, { toString: w }, { w }));
     expect(missing.path).toBe('.toString');
-    expect(missing.detail).toBe('missing in one of the trees');
+    expect(missing.detail).toBe('is missing key "toString" that trees[0] has');
     const extra = structureError(() => treeMap((x) => x, { w }, { w, constructor: w }));
     expect(extra.path).toBe('.constructor');
-    expect(extra.detail).toBe('present in one tree but not in the first');
+    expect(extra.detail).toBe('has key "constructor" that trees[0] does not have');
     w.dispose();
   });
 
@@ -118,7 +121,9 @@ describeEachBackend('tree helpers', () => {
     const t = tf.zeros([1]);
     const e = structureError(() => treeMap((x) => x, { layers: [t, t] }, { layers: [t] }));
     expect(e.path).toBe('.layers');
-    expect(e.detail).toBe('expected an array of length 2, got an array of length 1');
+    expect(e.message).toBe(
+      'trees[1].layers is an array of length 1 but trees[0].layers is an array of length 2',
+    );
     t.dispose();
   });
 
@@ -127,7 +132,9 @@ describeEachBackend('tree helpers', () => {
     const b = { layers: [{ w: tf.zeros([2]) }, { w: tf.zeros([3, 2]) }] };
     const e = structureError(() => treeMap((x) => x, a, b));
     expect(e.path).toBe('.layers[1].w');
-    expect(e.message).toBe('tree mismatch at .layers[1].w: expected shape [2, 3], got [3, 2]');
+    expect(e.message).toBe(
+      'trees[1].layers[1].w has shape [3, 2] but trees[0].layers[1].w has [2, 3]',
+    );
     treeDispose([a, b]);
   });
 
@@ -135,12 +142,16 @@ describeEachBackend('tree helpers', () => {
     const w = tf.zeros([2]);
     const first = structureError(() => treeMap((x) => x, { w, lr: 0.1 } as unknown as Tree));
     expect(first.path).toBe('.lr');
-    expect(first.detail).toBe('expected a tensor, array or object, got number');
+    expect(first.message).toBe(
+      'trees[0].lr is number; expected a tensor, or an array or plain object of them',
+    );
     const second = structureError(() => treeMap((x) => x, { w }, { w: [w] }));
-    expect(second.detail).toBe('expected a tensor, got an array of length 1');
+    expect(second.message).toBe(
+      'trees[1].w is an array of length 1 but trees[0].w is a float32 tensor of shape [2]',
+    );
     const root = structureError(() => treeFlatten(null as unknown as Tree));
     expect(root.message).toBe(
-      'tree mismatch at (root): expected a tensor, array or object, got null',
+      'tree is null; expected a tensor, or an array or plain object of them',
     );
     w.dispose();
   });
@@ -149,7 +160,7 @@ describeEachBackend('tree helpers', () => {
     const p = { w: tf.zeros([2]) };
     const u = { w: tf.zeros([3]) };
     expect(() => assertSameStructure(p, u, ['params', 'updates'])).toThrow(
-      'tree mismatch at .w: updates does not match params: expected shape [2], got [3]',
+      'updates.w has shape [3] but params.w has [2]',
     );
     expect(() => assertSameStructure(p, p)).not.toThrow();
     treeDispose([p, u]);

@@ -36,16 +36,65 @@ export function joinPath(path: string, key: string | number): string {
   return IDENTIFIER.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
 }
 
-function describe(x: unknown): string {
-  if (isTensor(x)) return `a tensor of shape [${x.shape.join(', ')}]`;
+/** A short description of a node for messages: `a float32 tensor of shape [2, 3]`, `an array of length 2`, ... */
+function describeNode(x: unknown): string {
+  if (isTensor(x)) return `a ${x.dtype} tensor of shape [${x.shape.join(', ')}]`;
   if (Array.isArray(x)) return `an array of length ${x.length}`;
   if (x === null) return 'null';
-  if (typeof x === 'object') return 'an object';
+  if (isLayerVariable(x)) return 'a tfjs-layers LayerVariable';
+  if (isPlainObject(x)) return 'an object';
+  if (typeof x === 'object') return `a ${x.constructor?.name ?? 'non-plain object'}`;
   return typeof x;
 }
 
+/** Plain records only: tensors, arrays and class instances (a Map, a LayerVariable) are not. */
 function isPlainObject(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x) && !isTensor(x);
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return false;
+  const proto = Object.getPrototypeOf(x);
+  return proto === Object.prototype || proto === null;
+}
+
+/** What `model.trainableWeights` holds: a wrapper with `read()` around a `tf.Variable`. */
+function isLayerVariable(x: unknown): boolean {
+  const v = x as { read?: unknown; write?: unknown; originalName?: unknown } | null;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.read === 'function' &&
+    typeof v.write === 'function' &&
+    typeof v.originalName === 'string'
+  );
+}
+
+/**
+ * The canonical order of an object's keys: sorted (by UTF-16 code unit, as
+ * `Array.prototype.sort` does). This is the one rule by which tfopt orders
+ * and pairs leaves, as JAX flattens dicts in sorted-key order:
+ * {@link treeFlatten} lists leaves in it, {@link treeMap} visits them in it,
+ * and every sum over a tree (inner products, norms) runs in it. Two trees
+ * with the same keys in another insertion order are therefore the same tree,
+ * leaf for leaf and bit for bit. Arrays are ordered by index.
+ *
+ * @category Trees
+ * @example
+ * ```ts
+ * import { treeKeys } from '@tfopt/core';
+ * console.log(treeKeys({ w: 1, b: 2 })); // ['b', 'w']
+ * ```
+ */
+export function treeKeys(node: Readonly<Record<string, unknown>>): string[] {
+  return Object.keys(node).sort();
+}
+
+function notATree(name: string, path: string, node: unknown): TreeStructureError {
+  const detail = isLayerVariable(node)
+    ? 'is a tfjs-layers LayerVariable (from model.weights or model.trainableWeights), not a tensor; pass its tf.Variable (layerVariable.read()), or train the model through TransformOptimizer from @tfopt/layers'
+    : `is ${describeNode(node)}; expected a tensor, or an array or plain object of them`;
+  return new TreeStructureError(path, detail, `${name}${path} ${detail}`);
+}
+
+function disposedLeaf(name: string, path: string): TreeStructureError {
+  return new TreeStructureError(path, 'was disposed', `${name}${path} was disposed`);
 }
 
 /**
@@ -61,50 +110,71 @@ export interface TreeLeaf {
 }
 
 /**
- * The leaves of a tree in a deterministic order (object keys in insertion
- * order, arrays by index), each with its path.
+ * The leaves of a tree in canonical order (object keys sorted, see
+ * {@link treeKeys}; arrays by index), each with its path. Throws a
+ * {@link TreeStructureError} naming the path of a node that is not a tree,
+ * or of a tensor that was disposed; `name` is the tree's name in that message.
  *
  * @category Trees
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
  * import { treeFlatten } from '@tfopt/core';
- * treeFlatten({ w: tf.zeros([2]), b: [tf.scalar(1)] }).map((l) => l.path); // ['.w', '.b[0]']
+ * const paths = treeFlatten({ w: tf.zeros([2]), b: [tf.scalar(1)] }).map((l) => l.path);
+ * console.log(paths); // ['.b[0]', '.w']
  * ```
  */
-export function treeFlatten(tree: Tree, path = ''): TreeLeaf[] {
+export function treeFlatten(tree: Tree, path = '', name = 'tree'): TreeLeaf[] {
   const out: TreeLeaf[] = [];
   const walk = (node: unknown, at: string): void => {
     if (isTensor(node)) {
+      if (node.isDisposed) throw disposedLeaf(name, at);
       out.push({ path: at, tensor: node });
     } else if (Array.isArray(node)) {
       for (let i = 0; i < node.length; i++) walk(node[i], joinPath(at, i));
     } else if (isPlainObject(node)) {
-      for (const key of Object.keys(node)) walk(node[key], joinPath(at, key));
+      for (const key of treeKeys(node)) walk(node[key], joinPath(at, key));
     } else {
-      throw new TreeStructureError(at, `expected a tensor, array or object, got ${describe(node)}`);
+      throw notATree(name, at, node);
     }
   };
   walk(tree, path);
   return out;
 }
 
-/** The tensors of a tree, in {@link treeFlatten} order. @category Trees */
+/** The tensors of a tree, in canonical ({@link treeFlatten}) order. @category Trees */
 export function treeLeaves(tree: Tree): tf.Tensor[] {
   return treeFlatten(tree).map((leaf) => leaf.tensor);
 }
 
 /**
+ * Options of {@link assertSameStructure}.
+ *
+ * @category Trees
+ */
+export interface StructureCheck {
+  /** Also require each leaf of the second tree to have the first tree's dtype. Default `false`. */
+  readonly dtype?: boolean;
+}
+
+/**
  * Map `fn` over the leaves of one or more trees of the same structure,
- * building a tree of the results. Structures are checked as the walk goes;
- * a mismatch throws a {@link TreeStructureError} naming the path.
+ * building a tree of the results. Leaves are paired by key, never by
+ * position, and `fn` is called in canonical order (see {@link treeKeys}); the
+ * result's objects list their keys as the first tree does. A structure,
+ * shape or disposed-leaf problem throws a {@link TreeStructureError} naming
+ * the path (the trees are called `trees[0]`, `trees[1]`, ... in its message).
  *
  * @category Trees
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
  * import { treeMap } from '@tfopt/core';
- * const sum = treeMap((a, b) => tf.add(a, b), { w: tf.ones([2]) }, { w: tf.ones([2]) });
+ * // The same keys in another order are the same tree: w pairs with w, b with b.
+ * const a = { w: tf.ones([2]), b: tf.zeros([1]) };
+ * const b = { b: tf.ones([1]), w: tf.ones([2]) };
+ * const sum = treeMap((x, y) => tf.add(x, y), a, b) as { w: tf.Tensor; b: tf.Tensor };
+ * console.log(sum.w.arraySync(), sum.b.arraySync()); // [2, 2] [1]
  * ```
  */
 export function treeMap(
@@ -112,7 +182,11 @@ export function treeMap(
   tree: Tree,
   ...rest: Tree[]
 ): Tree {
-  return mapAt(fn, tree, rest, '');
+  return mapAt(fn, tree, rest, '', defaultNames(rest.length), {});
+}
+
+function defaultNames(restCount: number): string[] {
+  return Array.from({ length: restCount + 1 }, (_, i) => `trees[${i}]`);
 }
 
 function mapAt(
@@ -120,73 +194,90 @@ function mapAt(
   tree: unknown,
   rest: readonly unknown[],
   path: string,
+  names: readonly string[],
+  check: StructureCheck,
 ): Tree {
+  const first = `${names[0] as string}${path}`;
+  const otherAt = (i: number) => `${names[i + 1] as string}${path}`;
+  // "<other> <what> but <first> <firstWhat>", from the second tree's side.
+  const contrast = (i: number, what: string, firstWhat: string): TreeStructureError => {
+    const detail = `${what} but ${first} ${firstWhat}`;
+    return new TreeStructureError(path, detail, `${otherAt(i)} ${detail}`);
+  };
+  const kindMismatch = (i: number, other: unknown): TreeStructureError =>
+    isTensor(other) || Array.isArray(other) || isPlainObject(other)
+      ? contrast(i, `is ${describeNode(other)}`, `is ${describeNode(tree)}`)
+      : notATree(names[i + 1] as string, path, other);
+
   if (isTensor(tree)) {
-    for (const other of rest) {
-      if (!isTensor(other)) {
-        throw new TreeStructureError(path, `expected a tensor, got ${describe(other)}`);
-      }
+    if (tree.isDisposed) throw disposedLeaf(names[0] as string, path);
+    rest.forEach((other, i) => {
+      if (!isTensor(other)) throw kindMismatch(i, other);
+      if (other.isDisposed) throw disposedLeaf(names[i + 1] as string, path);
       if (!shapesEqual(tree.shape, other.shape)) {
-        throw new TreeStructureError(
-          path,
-          `expected shape [${tree.shape.join(', ')}], got [${other.shape.join(', ')}]`,
+        throw contrast(
+          i,
+          `has shape [${other.shape.join(', ')}]`,
+          `has [${tree.shape.join(', ')}]`,
         );
       }
-    }
+      if (check.dtype === true && other.dtype !== tree.dtype) {
+        const detail = `is ${other.dtype}; expected ${tree.dtype} (the dtype of ${first})`;
+        throw new TreeStructureError(path, detail, `${otherAt(i)} ${detail}`);
+      }
+    });
     return fn(tree, ...(rest as tf.Tensor[]));
   }
   if (Array.isArray(tree)) {
-    for (const other of rest) {
-      if (!Array.isArray(other) || other.length !== tree.length) {
-        throw new TreeStructureError(
-          path,
-          `expected an array of length ${tree.length}, got ${describe(other)}`,
-        );
-      }
-    }
+    rest.forEach((other, i) => {
+      if (!Array.isArray(other) || other.length !== tree.length) throw kindMismatch(i, other);
+    });
     return tree.map((child, i) =>
       mapAt(
         fn,
         child,
         rest.map((other) => (other as unknown[])[i]),
         joinPath(path, i),
+        names,
+        check,
       ),
     );
   }
   if (isPlainObject(tree)) {
-    const keys = Object.keys(tree);
-    for (const other of rest) {
-      if (!isPlainObject(other)) {
-        throw new TreeStructureError(path, `expected an object, got ${describe(other)}`);
-      }
+    const keys = treeKeys(tree);
+    rest.forEach((other, i) => {
+      if (!isPlainObject(other)) throw kindMismatch(i, other);
       for (const key of keys) {
         if (!Object.hasOwn(other, key)) {
-          throw new TreeStructureError(joinPath(path, key), 'missing in one of the trees');
+          const detail = `is missing key ${JSON.stringify(key)} that ${first} has`;
+          throw new TreeStructureError(joinPath(path, key), detail, `${otherAt(i)} ${detail}`);
         }
       }
-      const otherKeys = Object.keys(other);
-      if (otherKeys.length !== keys.length) {
-        const extra = otherKeys.find((k) => !Object.hasOwn(tree, k));
-        throw new TreeStructureError(
-          joinPath(path, extra ?? '?'),
-          'present in one tree but not in the first',
-        );
+      for (const key of treeKeys(other)) {
+        if (!Object.hasOwn(tree, key)) {
+          const detail = `has key ${JSON.stringify(key)} that ${first} does not have`;
+          throw new TreeStructureError(joinPath(path, key), detail, `${otherAt(i)} ${detail}`);
+        }
       }
-    }
-    // fromEntries defines own properties, so a key such as "__proto__" stays a key.
-    return Object.fromEntries(
-      keys.map((key) => [
+    });
+    const mapped = new Map<string, Tree>();
+    for (const key of keys) {
+      mapped.set(
         key,
         mapAt(
           fn,
           tree[key],
           rest.map((other) => (other as Record<string, unknown>)[key]),
           joinPath(path, key),
+          names,
+          check,
         ),
-      ]),
-    );
+      );
+    }
+    // The first tree's own key order; fromEntries keeps a key such as "__proto__" a key.
+    return Object.fromEntries(Object.keys(tree).map((key) => [key, mapped.get(key) as Tree]));
   }
-  throw new TreeStructureError(path, `expected a tensor, array or object, got ${describe(tree)}`);
+  throw notATree(names[0] as string, path, tree);
 }
 
 function shapesEqual(a: readonly number[], b: readonly number[]): boolean {
@@ -222,36 +313,52 @@ export function treeMapN(
         throw new RangeError(`treeMapN: expected ${n} outputs per leaf, got ${outs.length}`);
       }
       results.push(outs);
-      // A placeholder leaf carrying the result index; replaced below.
+      // A placeholder leaf; the walks below visit leaves in the same canonical order.
       return leaves[0] as tf.Tensor;
     },
     tree,
     rest,
     '',
+    defaultNames(rest.length),
+    {},
   );
   const trees: Tree[] = [];
   for (let k = 0; k < n; k++) {
     let i = 0;
-    trees.push(mapAt(() => (results[i++] as tf.Tensor[])[k] as tf.Tensor, indexTree, [], ''));
+    trees.push(
+      mapAt(() => (results[i++] as tf.Tensor[])[k] as tf.Tensor, indexTree, [], '', ['tree'], {}),
+    );
   }
   return trees;
 }
 
 /**
- * Throws a {@link TreeStructureError} unless `a` and `b` have the same
- * structure and leaf shapes. `names` label the trees in the message.
+ * Throws a {@link TreeStructureError} unless `b` has the structure and leaf
+ * shapes of `a` (and, with `{ dtype: true }`, its dtypes), with no disposed
+ * leaf. `names` label the trees; the message reads from the side of `b`,
+ * e.g. `grads is missing key "b" that params has` or
+ * `grads.w has shape [4] but params.w has [2, 2]`.
  *
  * @category Trees
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { assertSameStructure } from '@tfopt/core';
+ * const params = { w: tf.zeros([2, 2]) };
+ * try {
+ *   assertSameStructure(params, { w: tf.zeros([4]) }, ['params', 'grads']);
+ * } catch (e) {
+ *   console.log((e as Error).message); // grads.w has shape [4] but params.w has [2, 2]
+ * }
+ * ```
  */
-export function assertSameStructure(a: Tree, b: Tree, names: [string, string] = ['a', 'b']): void {
-  try {
-    mapAt((x) => x, a, [b], '');
-  } catch (e) {
-    if (e instanceof TreeStructureError) {
-      throw new TreeStructureError(e.path, `${names[1]} does not match ${names[0]}: ${e.detail}`);
-    }
-    throw e;
-  }
+export function assertSameStructure(
+  a: Tree,
+  b: Tree,
+  names: readonly [string, string] = ['a', 'b'],
+  check: StructureCheck = {},
+): void {
+  mapAt((x) => x, a, [b], '', names, check);
 }
 
 /** A tree of zeros with the structure, shapes and dtypes of `tree`. @category Trees */

@@ -85,27 +85,36 @@ export function applyScale(updates: Tree, scale: tf.Tensor, perTensor: boolean):
 }
 
 /**
- * The updates to remember for the next step. They are kept by reference,
- * except leaves that are the step's raw gradient: those belong to the caller,
- * who may dispose them after the step, so the state holds its own handle
- * (`tf.clone` shares the data; no copy is made).
+ * The updates to remember for the next step, as handles of this transform's
+ * own (`tf.clone` shares the data; nothing is copied). The incoming updates
+ * may belong to the caller, who may dispose them after the step; a state
+ * never holds a tensor the caller passed in.
  */
-export function rememberUpdates(updates: Tree, raw: Tree): Tree {
-  const callerOwned = new Set(treeLeaves(raw));
-  return treeMap((u) => (callerOwned.has(u) ? tf.clone(u) : u), updates);
+export function rememberUpdates(updates: Tree): Tree {
+  return treeMap((u) => tf.clone(u), updates);
 }
 
 /**
  * Check that the incoming updates, the raw gradient and the state agree
  * before any op runs, with a message naming the transform and the tree path.
  */
-export function checkStructures(owner: string, updates: Tree, raw: Tree, stateTree: Tree): void {
+export function checkStructures(
+  owner: string,
+  updates: Tree,
+  raw: Tree,
+  stateTree: Tree,
+  stateName: string,
+): void {
   try {
-    assertSameStructure(stateTree, updates, [`the state built by ${owner}.init`, 'updates']);
+    assertSameStructure(stateTree, updates, [stateName, 'updates']);
     if (raw !== updates) assertSameStructure(updates, raw, ['updates', 'context.grads']);
   } catch (e) {
     if (e instanceof TreeStructureError) {
-      throw new TreeStructureError(e.path, `${e.detail} (in ${owner}.update)`);
+      throw new TreeStructureError(
+        e.path,
+        e.detail,
+        `${e.message} (in ${owner}.update; the state must come from init over params shaped like the updates)`,
+      );
     }
     throw e;
   }

@@ -140,7 +140,7 @@ export function egCoordinateGains(
       tidy(() => ({ count: 0, gains: treeFull(params, 1), gradTrace: treeZerosLike(params) })),
     update: (updates, state, _params, context) => {
       const raw = context?.grads ?? updates;
-      checkStructures('egCoordinateGains', updates, raw, state.gains);
+      checkStructures('egCoordinateGains', updates, raw, state.gains, 'state.gains');
       const count = state.count + 1;
       const rate = (learningRate * (1 - beta)) / (1 - beta ** Math.max(count - 1, 1));
       return tidy(() => {

@@ -135,13 +135,13 @@ export function egGlobalScale(
       })),
     update: (updates, state, _params, context) => {
       const raw = context?.grads ?? updates;
-      checkStructures('egGlobalScale', updates, raw, state.previous);
+      checkStructures('egGlobalScale', updates, raw, state.previous, 'state.previous');
       return tidy(() => {
         const a = alignment(treeLeaves(raw), treeLeaves(state.previous), normalize, perTensor);
         const grown = tf.mul(state.scale, tf.exp(tf.mul(a, learningRate)));
         // An infinite factor is a valid push to a bound; only NaN is discarded.
         const scale = tf.clipByValue(keepPrevious(grown, state.scale, false), min, max);
-        const next: EgGlobalScaleState = { scale, previous: rememberUpdates(updates, raw) };
+        const next: EgGlobalScaleState = { scale, previous: rememberUpdates(updates) };
         return [applyScale(updates, scale, perTensor), next] as const;
       });
     },

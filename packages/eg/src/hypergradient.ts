@@ -144,13 +144,13 @@ export function hypergradientScale(
       })),
     update: (updates, state, _params, context) => {
       const raw = context?.grads ?? updates;
-      checkStructures(owner, updates, raw, state.previous);
+      checkStructures(owner, updates, raw, state.previous, 'state.previous');
       return tidy(() => {
         const a = alignment(treeLeaves(raw), treeLeaves(state.previous), normalize, perTensor);
         const moved = tf.add(state.alpha, tf.mul(a, learningRate));
         const finite = keepPrevious(moved, state.alpha, true);
         const alpha = bounded ? tf.clipByValue(finite, lo, hi) : finite;
-        const next: HypergradientScaleState = { alpha, previous: rememberUpdates(updates, raw) };
+        const next: HypergradientScaleState = { alpha, previous: rememberUpdates(updates) };
         return [applyScale(updates, alpha, perTensor), next] as const;
       });
     },

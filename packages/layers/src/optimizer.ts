@@ -1,19 +1,26 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  applyUpdatesToVariables,
   collectTensors,
+  detachState,
   disposeReplaced,
   type GradientTransformation,
   getHyperparams,
   InvalidOptionError,
   setHyperparams,
+  stepVariables,
   TfoptError,
-  type Tree,
   treeDispose,
-  treeFlatten,
   type UpdateContext,
 } from '@tfopt/core';
-import { decodeValue, encodeValue, type NamedTensor } from './checkpoint.js';
+import { assertKnownOptions } from '@tfopt/core/options';
+import {
+  assertStateFits,
+  copyTensors,
+  encodeValue,
+  type NamedTensor,
+  readValue,
+  resolveVariables,
+} from './checkpoint.js';
 import { type SpecJson, transformFromJson, transformToJson } from './registry.js';
 import { type DormantState, isPlainObject, rekeyState } from './rekey.js';
 
@@ -69,8 +76,8 @@ const UNIQUE_SUFFIX = /_\d+$/;
  * with a per-tensor scale stored as one vector) cannot follow such a change;
  * that step throws.
  *
- * Checkpoints: `getWeights` returns the whole state (numbers as scalar
- * tensors, under names derived from their paths) and `getConfig` the
+ * Checkpoints: `getWeights` returns the whole state (each tensor as a
+ * weight named after its path; numbers exactly, in the layout) and `getConfig` the
  * transform's spec, so `model.save(handler, { includeOptimizer: true })` and
  * `tf.loadLayersModel` resume training where it stopped. Loaded state is
  * matched to variables by name; a variable whose name differs from the saved
@@ -131,6 +138,7 @@ export class TransformOptimizer<S = unknown> extends tf.Optimizer {
         'a gradient transformation (an object with init and update)',
       );
     }
+    assertKnownOptions('TransformOptimizer', options ?? undefined, ['checkFinite']);
     const { checkFinite = false } = options ?? {};
     if (typeof checkFinite !== 'boolean') {
       throw new InvalidOptionError(
@@ -221,17 +229,15 @@ export class TransformOptimizer<S = unknown> extends tf.Optimizer {
 
     const plan = this.plan(names, params);
     const context: UpdateContext = loss === undefined ? { grads } : { grads, loss };
-    let updates: Tree | undefined;
     let next: unknown;
     try {
-      [updates, next] = this.transform.update(grads, plan.state as S, params, context);
-      // The caller frees the gradients and variables change in place, so the state must hold neither.
-      next = detach(next, [params, grads]);
-      if (this.checkFinite) assertFiniteUpdates(updates);
-      applyUpdatesToVariables(params, updates);
+      // Checks gradients and updates, keeps the state off the caller's tensors, applies all or nothing.
+      next = stepVariables(this.transform, params, grads, plan.state as S, context, {
+        checkFinite: this.checkFinite,
+      });
     } catch (e) {
       disposeReplaced(
-        [updates, next, plan.state, plan.dormant],
+        [plan.state, plan.dormant],
         undefined,
         before.state,
         before.dormant,
@@ -241,7 +247,7 @@ export class TransformOptimizer<S = unknown> extends tf.Optimizer {
       throw e;
     }
     disposeReplaced(
-      [updates, before.state, before.dormant, plan.state],
+      [before.state, before.dormant, plan.state],
       [next, plan.dormant],
       params,
       grads,
@@ -270,7 +276,7 @@ export class TransformOptimizer<S = unknown> extends tf.Optimizer {
     }
     let fresh: unknown = this.transform.init(params);
     try {
-      fresh = detach(fresh, [params]);
+      fresh = detachState(fresh, [params]);
       if (held.state === undefined) {
         const state =
           Object.keys(held.pending).length > 0 ? setHyperparams(fresh, held.pending) : fresh;
@@ -412,8 +418,11 @@ export class TransformOptimizer<S = unknown> extends tf.Optimizer {
 
   /**
    * The whole optimizer state as named tensors: the iteration count (`iter`),
-   * a string tensor describing the layout (`tfopt/skeleton`), then one tensor
-   * per state tensor or number, named after its path in the state.
+   * a string tensor describing the layout (`tfopt/skeleton`, format version
+   * 2), then one tensor per state tensor, named after its path in the state.
+   * The layout records each tensor's shape and dtype, and holds the state's
+   * numbers (step counts, hyperparameters) itself, exactly: NaN, ±Infinity,
+   * -0 and fractions such as a learning rate of 1e-3 come back bit for bit.
    */
   override async getWeights(): Promise<NamedTensor[]> {
     tf.dispose(this.exported);
@@ -426,31 +435,78 @@ export class TransformOptimizer<S = unknown> extends tf.Optimizer {
   }
 
   /**
-   * Restore a state written by {@link TransformOptimizer.getWeights}. The
-   * weights are copied (the caller may dispose them). The state is matched
-   * to variables by name at the next step and checked against the
-   * transform's layout there.
+   * Restore a state written by {@link TransformOptimizer.getWeights} (format
+   * version 2, or version 1 from earlier releases, whose fractional numbers
+   * were saved as float32 scalars and so come back float32-rounded). The
+   * weights are copied (the caller may dispose them).
+   *
+   * The whole checkpoint is checked before anything is replaced; it is
+   * rejected with a `TfoptError` saying what is wrong when `iter` is not
+   * first or not a count, the `tfopt/skeleton` weight is missing or not
+   * valid JSON, the format or version is unknown, a weight the skeleton
+   * references is missing, a tensor weight's shape or dtype differs from
+   * the one recorded when saving, or there are weights the skeleton does not
+   * mention. Then, when every saved variable name (those of the last step
+   * and of the dormant entries) is a registered `tf.Variable` and no other
+   * registered variable has the same name up to tfjs-layers' `_<n>` suffix,
+   * the state is checked against the transform's layout over those
+   * variables right away: another transform's state, a state tensor of the
+   * wrong shape for its variable or missing per-variable entries are
+   * rejected here, naming the state path and variable. Otherwise (a model
+   * loaded a second time in one program has `_1`-suffixed variable names,
+   * matched to the saved ones at the first step) that check happens at the
+   * first step, which throws on a misfit and changes nothing. A checkpoint
+   * written before the first step has its hyperparameters checked against
+   * the transform here.
+   *
+   * On a throw the optimizer keeps its previous state and iteration count,
+   * and no tensor is left behind.
    */
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {
-    const first = weightValues[0];
+    const first = Array.isArray(weightValues) ? weightValues[0] : undefined;
     if (first === undefined || first.name !== 'iter') {
       throw new TfoptError(
         'TransformOptimizer.setWeights: expected the weights written by getWeights, starting with "iter"',
       );
     }
-    const iterations = ((await first.tensor.data()) as ArrayLike<number>)[0] as number;
-    const record = await decodeValue(weightValues.slice(1));
-    const restored = readRecord(record);
-    if (restored === undefined) {
-      treeDispose(record);
-      throw new TfoptError('TransformOptimizer.setWeights: the saved record is malformed');
+    const iter = first.tensor;
+    if (
+      !(iter instanceof tf.Tensor) ||
+      iter.isDisposed ||
+      iter.size !== 1 ||
+      (iter.dtype !== 'int32' && iter.dtype !== 'float32')
+    ) {
+      throw new TfoptError('TransformOptimizer.setWeights: "iter" must be a numeric scalar');
     }
+    const iterations = ((await iter.data()) as ArrayLike<number>)[0] as number;
+    if (!Number.isInteger(iterations) || iterations < 0) {
+      throw new TfoptError(
+        `TransformOptimizer.setWeights: "iter" must hold an integer >= 0, got ${iterations}`,
+      );
+    }
+    // Read and check everything on the given weights; nothing is copied until all of it passes.
+    const restored = readRecord(await readValue(weightValues.slice(1)));
+    if (restored.state !== undefined) {
+      const variables = resolveVariables([...restored.names, ...Object.keys(restored.dormant)]);
+      if (variables !== undefined) {
+        assertStateFits(this.transform as GradientTransformation<unknown>, variables, restored);
+      }
+    } else if (Object.keys(restored.pending).length > 0) {
+      try {
+        this.withInitialState((s) => setHyperparams(s, restored.pending));
+      } catch (e) {
+        throw new TfoptError(
+          `TransformOptimizer.setWeights: the checkpoint's hyperparameters do not fit this optimizer's transform: ${(e as Error).message}`,
+        );
+      }
+    }
+    const copied = copyTensors(restored) as Held;
     const old = this.held;
-    this.held = restored;
+    this.held = copied;
     this.iterations_ = iterations;
-    this.unclaimed = new Set([...restored.names, ...Object.keys(restored.dormant)]);
-    this.verified = restored.state === undefined;
-    disposeReplaced([old.state, old.dormant], [restored.state, restored.dormant]);
+    this.unclaimed = new Set([...copied.names, ...Object.keys(copied.dormant)]);
+    this.verified = copied.state === undefined;
+    disposeReplaced([old.state, old.dormant], [copied.state, copied.dormant]);
   }
 
   /** The transform's spec, for `model.save` (see `registerTransformFactory`). */
@@ -478,13 +534,29 @@ export class TransformOptimizer<S = unknown> extends tf.Optimizer {
 
 tf.serialization.registerClass(TransformOptimizer);
 
-function readRecord(record: unknown): Held | undefined {
-  if (!isPlainObject(record)) return undefined;
+/**
+ * The held state a decoded checkpoint record describes (its tensors still
+ * the checkpoint's own). Throws a `TfoptError` saying what is wrong when the
+ * record is not one.
+ */
+function readRecord(record: unknown): Held {
+  const bad = (what: string) =>
+    new TfoptError(`TransformOptimizer.setWeights: the saved record is malformed: ${what}`);
+  const keys = ['names', 'state', 'dormant', 'pending'];
+  if (!isPlainObject(record)) throw bad(`expected an object with ${keys.join(', ')}`);
+  const unexpected = Object.keys(record).filter((k) => !keys.includes(k));
+  if (unexpected.length > 0) throw bad(`unexpected entries ${unexpected.join(', ')}`);
   const { names, state, dormant, pending } = record;
-  if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) return undefined;
-  if (!isPlainObject(dormant) || !Object.values(dormant).every(isPlainObject)) return undefined;
+  if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) {
+    throw bad('names must be an array of variable names');
+  }
+  if (new Set(names).size !== names.length) throw bad('names lists a variable twice');
+  if (state === undefined && names.length > 0) throw bad('names are given but no state');
+  if (!isPlainObject(dormant) || !Object.values(dormant).every(isPlainObject)) {
+    throw bad('dormant must map variable names to records of state entries');
+  }
   if (!isPlainObject(pending) || !Object.values(pending).every((v) => typeof v === 'number')) {
-    return undefined;
+    throw bad('pending must map hyperparameter names to numbers');
   }
   return {
     names,
@@ -492,40 +564,6 @@ function readRecord(record: unknown): Held | undefined {
     dormant: dormant as DormantState,
     pending: pending as Record<string, number>,
   };
-}
-
-/** `value` with every tensor that is one of `protectedTrees`' replaced by a copy. */
-function detach(value: unknown, protectedTrees: readonly unknown[]): unknown {
-  const guarded = new Set(collectTensors(protectedTrees));
-  if (!collectTensors(value).some((t) => guarded.has(t))) return value;
-  const copy = (node: unknown): unknown => {
-    if (node instanceof tf.Tensor) return guarded.has(node) ? tf.clone(node) : node;
-    if (Array.isArray(node)) return node.map(copy);
-    if (isPlainObject(node))
-      return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, copy(v)]));
-    return node;
-  };
-  return copy(value);
-}
-
-/** Throw, naming the variable, unless every update is finite. One read-back. */
-function assertFiniteUpdates(updates: Tree): void {
-  const leaves = treeFlatten(updates);
-  const ok = tf.tidy(() => tf.stack(leaves.map(({ tensor }) => tf.all(tf.isFinite(tensor)))));
-  const flags = ok.dataSync();
-  ok.dispose();
-  const bad = leaves.findIndex((_, i) => !flags[i]);
-  if (bad >= 0) {
-    throw new TfoptError(
-      `TransformOptimizer: the update for ${describePath(leaves[bad]?.path ?? '')} contains NaN or Infinity; the step was not applied`,
-    );
-  }
-}
-
-function describePath(path: string): string {
-  const match = /^\["(.*)"\]$|^\.(.*)$/.exec(path);
-  const name = match?.[1] ?? match?.[2];
-  return name !== undefined ? `variable "${name.replace(/\\"/g, '"')}"` : `path ${path}`;
 }
 
 function sameMembers(

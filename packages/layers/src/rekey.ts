@@ -51,13 +51,14 @@ export function rekeyState(
 ): { state: unknown; dormant: DormantState } {
   const newNames = new Set(names);
   const oldNames = new Set(previous.names);
+  const setChanged = newNames.size !== oldNames.size || names.some((n) => !oldNames.has(n));
   const dormant: Record<string, Record<string, unknown>> = {};
   for (const [name, entries] of Object.entries(previous.dormant)) dormant[name] = { ...entries };
 
   const walk = (f: unknown, o: unknown, path: string): unknown => {
     if (isPlainObject(f) && hasExactKeys(f, newNames)) {
       if (!isPlainObject(o) || !hasExactKeys(o, oldNames)) {
-        throw misfit(path, 'an object keyed by variable name', o);
+        throw misfit(path, 'an object keyed by variable name', o, keyHint(o, previous.names));
       }
       const out: Record<string, unknown> = {};
       const taken = new Set<string>();
@@ -84,7 +85,7 @@ export function rekeyState(
     }
     if (f instanceof tf.Tensor) {
       if (!(o instanceof tf.Tensor) || !sameShape(f.shape, o.shape) || f.dtype !== o.dtype) {
-        throw misfit(path, describe(f), o, sizeHint(f, o));
+        throw misfit(path, describe(f), o, setChanged ? sizeHint(f, o) : '');
       }
       return o;
     }
@@ -105,6 +106,46 @@ export function rekeyState(
 
   const state = walk(fresh, previous.state, '');
   return { state, dormant };
+}
+
+/**
+ * Throw, naming the variable and state path, unless every entry of
+ * `dormant` has the layout that `fresh` gives its variable at the same
+ * path. `fresh` is the transform's `init` over variables that include the
+ * dormant ones, keyed by `names`; its per-variable nodes are those whose
+ * keys are exactly `names`. An entry at a path where `fresh` has no
+ * per-variable node does not fit either. Pure: nothing is disposed.
+ */
+export function assertDormantFits(
+  fresh: unknown,
+  names: readonly string[],
+  dormant: DormantState,
+): void {
+  const keys = new Set(names);
+  const nodes = new Map<string, Record<string, unknown>>();
+  const walk = (f: unknown, path: string): void => {
+    if (isPlainObject(f) && hasExactKeys(f, keys)) {
+      nodes.set(path, f);
+    } else if (Array.isArray(f)) {
+      f.forEach((child, i) => {
+        walk(child, joinPath(path, i));
+      });
+    } else if (isPlainObject(f)) {
+      for (const [k, child] of Object.entries(f)) walk(child, joinPath(path, k));
+    }
+  };
+  walk(fresh, '');
+  for (const [name, entries] of Object.entries(dormant)) {
+    for (const [path, entry] of Object.entries(entries)) {
+      const node = nodes.get(path);
+      if (node === undefined || !Object.hasOwn(node, name)) {
+        throw new TfoptError(
+          `TransformOptimizer: the state kept for variable "${name}" at state path ${path || '(root)'} does not fit the transform, which keeps no per-variable entries there`,
+        );
+      }
+      checked(node[name], entry, name, path);
+    }
+  }
 }
 
 /** `saved`, if it has the layout `fresh` has for variable `name`. */
@@ -153,6 +194,17 @@ function misfit(path: string, expected: string, found: unknown, hint = ''): Tfop
       path || '(root)'
     }: expected ${expected}, found ${describe(found)}${hint}`,
   );
+}
+
+function keyHint(o: unknown, names: readonly string[]): string {
+  if (!isPlainObject(o)) return '';
+  const missing = names.filter((n) => !Object.hasOwn(o, n));
+  const extra = Object.keys(o).filter((k) => !names.includes(k));
+  const list = (xs: string[]) => xs.map((x) => JSON.stringify(x)).join(', ');
+  return [
+    missing.length > 0 ? `; no entry for variable ${list(missing)}` : '',
+    extra.length > 0 ? `; entries for ${list(extra)}, not among the state's variables` : '',
+  ].join('');
 }
 
 function sizeHint(f: tf.Tensor, o: unknown): string {

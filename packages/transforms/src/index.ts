@@ -9,6 +9,7 @@ export { type ScaleByAdagradOptions, type ScaleByAdagradState, scaleByAdagrad } 
 export { type ScaleByAdamOptions, type ScaleByAdamState, scaleByAdam } from './adam.js';
 export * from './aliases.js';
 export * from './clip.js';
+export * from './conditionality.js';
 export * from './moments.js';
 export {
   type ScaleByRmsOptions,

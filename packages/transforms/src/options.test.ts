@@ -118,11 +118,12 @@ describeEachBackend('mismatched trees throw naming the path', () => {
     const wrongShape = { dense: { kernel: tf.zeros([2, 2]), bias: tf.zeros([3]) } };
     expect(() => tx.update(wrongShape, state, params)).toThrow(TreeStructureError);
     expect(() => tx.update(wrongShape, state, params)).toThrow(
-      /\.dense\.bias: expected shape \[3\], got \[2\]/,
+      // Inside a transform the trees are its arguments: the updates, then the state's trees.
+      'trees[1].dense.bias has shape [2] but trees[0].dense.bias has [3]',
     );
     const missing = { dense: { kernel: tf.zeros([2, 2]), b: tf.zeros([2]) } };
     expect(() => tx.update(missing, state, params)).toThrow(
-      /\.dense\.b: missing in one of the trees/,
+      'trees[1].dense is missing key "b" that trees[0].dense has',
     );
     treeDispose([params, state, wrongShape, missing]);
   });
@@ -139,12 +140,12 @@ describeEachBackend('mismatched trees throw naming the path', () => {
     ]) {
       const state = tx.init(params);
       expect(() => (tx.update as (...a: unknown[]) => unknown)(other, state)).toThrow(
-        /tree mismatch at \.v/,
+        /trees\[1\] is missing key "v" that trees\[0\] has/,
       );
       treeDispose(state);
     }
     const decay = addDecayedWeights({ weightDecay: 0.1 });
-    expect(() => decay.update(other, decay.init(params), params)).toThrow(/tree mismatch at \.v/);
+    expect(() => decay.update(other, decay.init(params), params)).toThrow(/is missing key "v"/);
     treeDispose([params, other]);
   });
 });
