@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { InvalidOptionError, TfoptError } from './errors.js';
 import { evaluateSchedule, type ScalarOrSchedule } from './schedule.js';
 import { withSpec } from './spec.js';
-import type { GradientTransformation } from './transform.js';
+import { type GradientTransformation, isTransform } from './transform.js';
+import { isPlainRecord } from './tree.js';
 
 /**
  * The state of {@link injectHyperparams}: the current value of every
@@ -108,7 +109,7 @@ export function injectHyperparams<
     );
   const build = (values: Readonly<Record<string, number>>): GradientTransformation<unknown> => {
     const inner = factory({ ...staticArgs, ...values } as Readonly<Record<K, number>> & O);
-    if (inner === null || typeof inner !== 'object' || typeof inner.update !== 'function') {
+    if (!isTransform(inner)) {
       throw new TfoptError(
         `${owner}: the factory returned ${describe(inner)}; expected a transform with init and update`,
       );
@@ -288,13 +289,6 @@ function replaceInjected(
     if (next[k] !== child) changed = true;
   }
   return changed ? next : node;
-}
-
-function isPlainRecord(x: unknown): x is Record<string, unknown> {
-  if (x === null || typeof x !== 'object' || Array.isArray(x) || x instanceof tf.Tensor)
-    return false;
-  const proto = Object.getPrototypeOf(x);
-  return proto === Object.prototype || proto === null;
 }
 
 function describe(x: unknown): string {

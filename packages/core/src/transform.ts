@@ -58,6 +58,22 @@ export interface GradientTransformation<S = unknown> {
   readonly spec?: TransformSpec;
 }
 
+/**
+ * True for anything with an `init` and an `update` function: what every
+ * factory that takes a transform (`chain` links, `injectHyperparams`'s
+ * factory result, `applyIfFinite`'s inner transform) accepts.
+ *
+ * @category Transforms
+ */
+export function isTransform(x: unknown): x is GradientTransformation<any> {
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof (x as GradientTransformation).init === 'function' &&
+    typeof (x as GradientTransformation).update === 'function'
+  );
+}
+
 /** The state type of a transform. @category Transforms */
 export type StateOf<T> = T extends GradientTransformation<infer S> ? S : never;
 

@@ -42,13 +42,19 @@ function describeNode(x: unknown): string {
   if (Array.isArray(x)) return `an array of length ${x.length}`;
   if (x === null) return 'null';
   if (isLayerVariable(x)) return 'a tfjs-layers LayerVariable';
-  if (isPlainObject(x)) return 'an object';
+  if (isPlainRecord(x)) return 'an object';
   if (typeof x === 'object') return `a ${x.constructor?.name ?? 'non-plain object'}`;
   return typeof x;
 }
 
-/** Plain records only: tensors, arrays and class instances (a Map, a LayerVariable) are not. */
-function isPlainObject(x: unknown): x is Record<string, unknown> {
+/**
+ * True for plain records (`{...}` literals and `Object.create(null)`); false
+ * for tensors, arrays and class instances (a `Map`, a tfjs-layers
+ * `LayerVariable`). The object nodes of a {@link Tree} are plain records.
+ *
+ * @category Trees
+ */
+export function isPlainRecord(x: unknown): x is Record<string, unknown> {
   if (typeof x !== 'object' || x === null || Array.isArray(x)) return false;
   const proto = Object.getPrototypeOf(x);
   return proto === Object.prototype || proto === null;
@@ -132,7 +138,7 @@ export function treeFlatten(tree: Tree, path = '', name = 'tree'): TreeLeaf[] {
       out.push({ path: at, tensor: node });
     } else if (Array.isArray(node)) {
       for (let i = 0; i < node.length; i++) walk(node[i], joinPath(at, i));
-    } else if (isPlainObject(node)) {
+    } else if (isPlainRecord(node)) {
       for (const key of treeKeys(node)) walk(node[key], joinPath(at, key));
     } else {
       throw notATree(name, at, node);
@@ -205,7 +211,7 @@ function mapAt(
     return new TreeStructureError(path, detail, `${otherAt(i)} ${detail}`);
   };
   const kindMismatch = (i: number, other: unknown): TreeStructureError =>
-    isTensor(other) || Array.isArray(other) || isPlainObject(other)
+    isTensor(other) || Array.isArray(other) || isPlainRecord(other)
       ? contrast(i, `is ${describeNode(other)}`, `is ${describeNode(tree)}`)
       : notATree(names[i + 1] as string, path, other);
 
@@ -243,10 +249,10 @@ function mapAt(
       ),
     );
   }
-  if (isPlainObject(tree)) {
+  if (isPlainRecord(tree)) {
     const keys = treeKeys(tree);
     rest.forEach((other, i) => {
-      if (!isPlainObject(other)) throw kindMismatch(i, other);
+      if (!isPlainRecord(other)) throw kindMismatch(i, other);
       for (const key of keys) {
         if (!Object.hasOwn(other, key)) {
           const detail = `is missing key ${JSON.stringify(key)} that ${first} has`;

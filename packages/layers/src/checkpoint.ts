@@ -1,6 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { disposeReplaced, type GradientTransformation, joinPath, TfoptError } from '@tfopt/core';
-import { assertDormantFits, type DormantState, isPlainObject, rekeyState } from './rekey.js';
+import {
+  disposeReplaced,
+  type GradientTransformation,
+  isPlainRecord,
+  joinPath,
+  TfoptError,
+} from '@tfopt/core';
+import { assertDormantFits, type DormantState, rekeyState } from './rekey.js';
 
 /**
  * A tensor with a name, as `tf.Optimizer.getWeights` returns them and
@@ -91,7 +97,7 @@ export function encodeValue(value: unknown): EncodedValue {
     }
     if (node === null) return { v: null };
     if (Array.isArray(node)) return { a: node.map((child, i) => walk(child, joinPath(path, i))) };
-    if (isPlainObject(node)) {
+    if (isPlainRecord(node)) {
       const o: Record<string, Skeleton> = {};
       for (const [k, child] of Object.entries(node)) {
         Object.defineProperty(o, k, {
@@ -161,7 +167,7 @@ export async function readValue(weights: readonly NamedTensor[]): Promise<unknow
       `${WHERE}: the "${SKELETON_NAME}" weight is not valid JSON (${(e as Error).message}); the checkpoint is corrupted`,
     );
   }
-  const header = isPlainObject(parsed) ? parsed : {};
+  const header = isPlainRecord(parsed) ? parsed : {};
   const { format, version } = header;
   if (format !== FORMAT || (version !== 1 && version !== 2) || !('root' in header)) {
     throw new TfoptError(
@@ -176,7 +182,7 @@ export async function readValue(weights: readonly NamedTensor[]): Promise<unknow
   const check = (node: unknown, path: string): void => {
     const bad = (detail: string): TfoptError =>
       new TfoptError(`${WHERE}: the skeleton is malformed at ${path || '(root)'}: ${detail}`);
-    if (!isPlainObject(node)) throw bad('expected a node object');
+    if (!isPlainRecord(node)) throw bad('expected a node object');
     const keys = Object.keys(node).sort().join(',');
     const reference = (name: unknown): tf.Tensor => {
       if (typeof name !== 'string') throw bad('a weight name must be a string');
@@ -236,7 +242,7 @@ export async function readValue(weights: readonly NamedTensor[]): Promise<unknow
         check(child, joinPath(path, i));
       });
     } else if ('o' in node) {
-      if (keys !== 'o' || !isPlainObject(node.o)) throw bad('expected an object of nodes');
+      if (keys !== 'o' || !isPlainRecord(node.o)) throw bad('expected an object of nodes');
       for (const [k, child] of Object.entries(node.o)) check(child, joinPath(path, k));
     } else {
       throw bad(`unknown node with keys ${keys || '(none)'}`);
@@ -284,7 +290,7 @@ export function copyTensors(value: unknown): unknown {
       return c;
     }
     if (Array.isArray(node)) return node.map(copy);
-    if (isPlainObject(node))
+    if (isPlainRecord(node))
       return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, copy(v)]));
     return node;
   };

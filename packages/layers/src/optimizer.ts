@@ -6,6 +6,7 @@ import {
   type GradientTransformation,
   getHyperparams,
   InvalidOptionError,
+  isPlainRecord,
   setHyperparams,
   stepVariables,
   TfoptError,
@@ -22,7 +23,7 @@ import {
   resolveVariables,
 } from './checkpoint.js';
 import { type SpecJson, transformFromJson, transformToJson } from './registry.js';
-import { type DormantState, isPlainObject, rekeyState } from './rekey.js';
+import { type DormantState, rekeyState } from './rekey.js';
 
 /**
  * Options of {@link TransformOptimizer}.
@@ -543,7 +544,7 @@ function readRecord(record: unknown): Held {
   const bad = (what: string) =>
     new TfoptError(`TransformOptimizer.setWeights: the saved record is malformed: ${what}`);
   const keys = ['names', 'state', 'dormant', 'pending'];
-  if (!isPlainObject(record)) throw bad(`expected an object with ${keys.join(', ')}`);
+  if (!isPlainRecord(record)) throw bad(`expected an object with ${keys.join(', ')}`);
   const unexpected = Object.keys(record).filter((k) => !keys.includes(k));
   if (unexpected.length > 0) throw bad(`unexpected entries ${unexpected.join(', ')}`);
   const { names, state, dormant, pending } = record;
@@ -552,10 +553,10 @@ function readRecord(record: unknown): Held {
   }
   if (new Set(names).size !== names.length) throw bad('names lists a variable twice');
   if (state === undefined && names.length > 0) throw bad('names are given but no state');
-  if (!isPlainObject(dormant) || !Object.values(dormant).every(isPlainObject)) {
+  if (!isPlainRecord(dormant) || !Object.values(dormant).every(isPlainRecord)) {
     throw bad('dormant must map variable names to records of state entries');
   }
-  if (!isPlainObject(pending) || !Object.values(pending).every((v) => typeof v === 'number')) {
+  if (!isPlainRecord(pending) || !Object.values(pending).every((v) => typeof v === 'number')) {
     throw bad('pending must map hyperparameter names to numbers');
   }
   return {

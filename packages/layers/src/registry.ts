@@ -4,7 +4,9 @@ import {
   identity,
   injectHyperparams,
   injectLearningRate,
+  isPlainRecord,
   isTensor,
+  isTransform,
   specOf,
   TfoptError,
   type TransformSpec,
@@ -276,7 +278,7 @@ function encodeValue(value: unknown, at: string): SpecJson {
         return { $spec: encodeSpec(spec, at) };
       }
       if (isSpecLike(value)) return { $spec: encodeSpec(value, at) };
-      if (!isPlainObject(value)) {
+      if (!isPlainRecord(value)) {
         throw new NotSerializableError(
           `${at}: an instance of ${value.constructor?.name ?? 'a class'}; a spec can hold only plain values`,
         );
@@ -345,27 +347,12 @@ function revive(json: unknown, at: string): unknown {
   return factory(...args);
 }
 
-function isTransform(x: unknown): x is GradientTransformation<any> {
-  return (
-    typeof x === 'object' &&
-    x !== null &&
-    typeof (x as GradientTransformation).init === 'function' &&
-    typeof (x as GradientTransformation).update === 'function'
-  );
-}
-
 function isSpecLike(x: unknown): x is TransformSpec {
-  if (!isPlainObject(x)) return false;
+  if (!isPlainRecord(x)) return false;
   const keys = Object.keys(x);
   return (
     keys.length === 2 &&
     typeof (x as { name?: unknown }).name === 'string' &&
     Array.isArray((x as { args?: unknown }).args)
   );
-}
-
-function isPlainObject(x: unknown): x is Record<string, unknown> {
-  if (x === null || typeof x !== 'object' || Array.isArray(x)) return false;
-  const proto = Object.getPrototypeOf(x);
-  return proto === Object.prototype || proto === null;
 }

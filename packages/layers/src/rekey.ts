@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { joinPath, TfoptError } from '@tfopt/core';
+import { isPlainRecord, joinPath, TfoptError } from '@tfopt/core';
 
 /**
  * State set aside for variables that took no part in the latest step:
@@ -56,8 +56,8 @@ export function rekeyState(
   for (const [name, entries] of Object.entries(previous.dormant)) dormant[name] = { ...entries };
 
   const walk = (f: unknown, o: unknown, path: string): unknown => {
-    if (isPlainObject(f) && hasExactKeys(f, newNames)) {
-      if (!isPlainObject(o) || !hasExactKeys(o, oldNames)) {
+    if (isPlainRecord(f) && hasExactKeys(f, newNames)) {
+      if (!isPlainRecord(o) || !hasExactKeys(o, oldNames)) {
         throw misfit(path, 'an object keyed by variable name', o, keyHint(o, previous.names));
       }
       const out: Record<string, unknown> = {};
@@ -93,8 +93,8 @@ export function rekeyState(
       if (!Array.isArray(o) || o.length !== f.length) throw misfit(path, describe(f), o);
       return f.map((child, i) => walk(child, o[i], joinPath(path, i)));
     }
-    if (isPlainObject(f)) {
-      if (!isPlainObject(o) || !hasExactKeys(o, new Set(Object.keys(f))))
+    if (isPlainRecord(f)) {
+      if (!isPlainRecord(o) || !hasExactKeys(o, new Set(Object.keys(f))))
         throw misfit(path, describe(f), o);
       const out: Record<string, unknown> = {};
       for (const key of Object.keys(f)) out[key] = walk(f[key], o[key], joinPath(path, key));
@@ -124,13 +124,13 @@ export function assertDormantFits(
   const keys = new Set(names);
   const nodes = new Map<string, Record<string, unknown>>();
   const walk = (f: unknown, path: string): void => {
-    if (isPlainObject(f) && hasExactKeys(f, keys)) {
+    if (isPlainRecord(f) && hasExactKeys(f, keys)) {
       nodes.set(path, f);
     } else if (Array.isArray(f)) {
       f.forEach((child, i) => {
         walk(child, joinPath(path, i));
       });
-    } else if (isPlainObject(f)) {
+    } else if (isPlainRecord(f)) {
       for (const [k, child] of Object.entries(f)) walk(child, joinPath(path, k));
     }
   };
@@ -175,8 +175,8 @@ function layoutDifference(f: unknown, o: unknown, path: string): string | undefi
     }
     return undefined;
   }
-  if (isPlainObject(f)) {
-    if (!isPlainObject(o) || !hasExactKeys(o, new Set(Object.keys(f)))) {
+  if (isPlainRecord(f)) {
+    if (!isPlainRecord(o) || !hasExactKeys(o, new Set(Object.keys(f)))) {
       return `${here} needs ${describe(f)}, found ${describe(o)}`;
     }
     for (const key of Object.keys(f)) {
@@ -197,7 +197,7 @@ function misfit(path: string, expected: string, found: unknown, hint = ''): Tfop
 }
 
 function keyHint(o: unknown, names: readonly string[]): string {
-  if (!isPlainObject(o)) return '';
+  if (!isPlainRecord(o)) return '';
   const missing = names.filter((n) => !Object.hasOwn(o, n));
   const extra = Object.keys(o).filter((k) => !names.includes(k));
   const list = (xs: string[]) => xs.map((x) => JSON.stringify(x)).join(', ');
@@ -217,7 +217,7 @@ function describe(x: unknown): string {
   if (x instanceof tf.Tensor) return `a ${x.dtype} tensor of shape [${x.shape.join(', ')}]`;
   if (Array.isArray(x)) return `an array of length ${x.length}`;
   if (x === null) return 'null';
-  if (isPlainObject(x)) {
+  if (isPlainRecord(x)) {
     const keys = Object.keys(x);
     return keys.length === 0
       ? 'an empty object'
@@ -235,11 +235,4 @@ function hasExactKeys(x: Record<string, unknown>, keys: ReadonlySet<string>): bo
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
-/** True for plain records (not tensors, arrays or class instances). */
-export function isPlainObject(x: unknown): x is Record<string, unknown> {
-  if (x === null || typeof x !== 'object' || Array.isArray(x)) return false;
-  const proto = Object.getPrototypeOf(x);
-  return proto === Object.prototype || proto === null;
 }

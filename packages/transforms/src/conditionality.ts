@@ -2,7 +2,8 @@ import {
   detachState,
   type GradientTransformation,
   InvalidOptionError,
-  isTensor,
+  isPlainRecord,
+  isTransform,
   specOf,
   TfoptError,
   tidy,
@@ -123,9 +124,9 @@ export function applyIfFinite<S>(
     update: (updates, state, params, context) => {
       if (!isApplyIfFiniteState(state)) {
         throw new TfoptError(
-          `${OWNER}: expected a state { notfiniteCount, lastFinite, totalNotfinite, inner }, got ${describe(
-            state,
-          )}; was it built by this transform's init?`,
+          `${OWNER}: expected a state { notfiniteCount, lastFinite, totalNotfinite, inner }, got ${
+            state === null ? 'null' : Array.isArray(state) ? 'an array' : typeof state
+          }; was it built by this transform's init?`,
         );
       }
       return tidy(() => {
@@ -151,32 +152,11 @@ export function applyIfFinite<S>(
 }
 
 function isApplyIfFiniteState(value: unknown): value is ApplyIfFiniteState<any> {
-  if (!isPlainObject(value)) return false;
+  if (!isPlainRecord(value)) return false;
   return (
     typeof value.notfiniteCount === 'number' &&
     typeof value.totalNotfinite === 'number' &&
     typeof value.lastFinite === 'boolean' &&
     'inner' in value
   );
-}
-
-function isTransform(x: unknown): x is GradientTransformation<any> {
-  return (
-    typeof x === 'object' &&
-    x !== null &&
-    typeof (x as GradientTransformation).init === 'function' &&
-    typeof (x as GradientTransformation).update === 'function'
-  );
-}
-
-function isPlainObject(x: unknown): x is Record<string, unknown> {
-  if (x === null || typeof x !== 'object' || Array.isArray(x) || isTensor(x)) return false;
-  const proto = Object.getPrototypeOf(x);
-  return proto === Object.prototype || proto === null;
-}
-
-function describe(x: unknown): string {
-  if (x === null) return 'null';
-  if (Array.isArray(x)) return 'an array';
-  return typeof x === 'object' ? 'an object without the expected fields' : typeof x;
 }
