@@ -8,6 +8,7 @@
 export * from './apply.js';
 export * from './errors.js';
 export * from './inject.js';
+export * from './ops.js';
 export * from './schedule.js';
 export * from './spec.js';
 export * from './transform.js';

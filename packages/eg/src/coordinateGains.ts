@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  clipByValue,
   type GradientTransformation,
   type Tree,
   tidy,
@@ -130,7 +131,7 @@ export function egCoordinateGains(
         // eta < 3), and free of sign() and exp(), which each cost about ten
         // multiplies on the wasm backend.
         (g: tf.Tensor, m: tf.Tensor, _rate: number) =>
-          tf.clipByValue(tf.add(tf.mul(tf.mul(g, m), SATURATE), 1), down, up)
+          clipByValue(tf.add(tf.mul(tf.mul(g, m), SATURATE), 1), down, up)
       : // `rate` folds learningRate, 1 - beta (gbar = (1 - beta) m) and the
         // bias correction into one number.
         (g: tf.Tensor, m: tf.Tensor, rate: number) => tf.exp(tf.mul(tf.mul(g, m), rate));
@@ -150,7 +151,7 @@ export function egCoordinateGains(
             // With a zero rate the gains stay at exactly their value; this also
             // avoids 0 * inf = NaN when g * m overflows.
             const pNext =
-              learningRate === 0 ? p : tf.clipByValue(tf.mul(p, factor(g, m, rate)), min, max);
+              learningRate === 0 ? p : clipByValue(tf.mul(p, factor(g, m, rate)), min, max);
             return [tf.mul(u, pNext), pNext, tf.add(tf.mul(m, beta), g)];
           },
           updates,

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  clipByValue,
   type GradientTransformation,
   type Tree,
   tidy,
@@ -140,7 +141,7 @@ export function egGlobalScale(
         const a = alignment(treeLeaves(raw), treeLeaves(state.previous), normalize, perTensor);
         const grown = tf.mul(state.scale, tf.exp(tf.mul(a, learningRate)));
         // An infinite factor is a valid push to a bound; only NaN is discarded.
-        const scale = tf.clipByValue(keepPrevious(grown, state.scale, false), min, max);
+        const scale = clipByValue(keepPrevious(grown, state.scale, false), min, max);
         const next: EgGlobalScaleState = { scale, previous: rememberUpdates(updates) };
         return [applyScale(updates, scale, perTensor), next] as const;
       });

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  clipByValue,
   type GradientTransformation,
   InvalidOptionError,
   type Tree,
@@ -149,7 +150,7 @@ export function hypergradientScale(
         const a = alignment(treeLeaves(raw), treeLeaves(state.previous), normalize, perTensor);
         const moved = tf.add(state.alpha, tf.mul(a, learningRate));
         const finite = keepPrevious(moved, state.alpha, true);
-        const alpha = bounded ? tf.clipByValue(finite, lo, hi) : finite;
+        const alpha = bounded ? clipByValue(finite, lo, hi) : finite;
         const next: HypergradientScaleState = { alpha, previous: rememberUpdates(updates) };
         return [applyScale(updates, alpha, perTensor), next] as const;
       });

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  clipByValue,
   type EmptyState,
   type GradientTransformation,
   tidy,
@@ -68,7 +69,7 @@ export function clip(maxDelta: number): GradientTransformation<EmptyState> {
     {
       init: () => EMPTY,
       update: (updates) => [
-        tidy(() => treeMap((u) => tf.clipByValue(u, -maxDelta, maxDelta), updates)),
+        tidy(() => treeMap((u) => clipByValue(u, -maxDelta, maxDelta), updates)),
         EMPTY,
       ],
     },
