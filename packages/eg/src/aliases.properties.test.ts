@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   applyUpdates,
+  chain,
   disposeReplaced,
   type GradientTransformation,
   type Tree,
@@ -23,10 +24,12 @@ import {
   propertyRow,
   propertySuite,
 } from '@tfopt/testing';
+import { scaleByAdam, scaleByLearningRate } from '@tfopt/transforms';
 import { expect, it } from 'vitest';
 import { egAdagrad, egAdam, egSgdm } from './aliases.js';
 import { egCoordinateGains } from './coordinateGains.js';
 import { egGlobalScale } from './globalScale.js';
+import { hypergradientScale } from './hypergradient.js';
 import { readEgGains, readEgScale } from './inspect.js';
 
 // The EG optimizers of aliases.test.ts through the random property table of
@@ -74,14 +77,28 @@ function egRow(alias: Alias, perTensor: boolean, gains: boolean): PropertyRow {
 
 const aliases: Alias[] = ['egSgdm', 'egAdam', 'egAdagrad'];
 
-propertySuite(
-  'eg optimizers (random properties)',
-  aliases.flatMap((alias) =>
+// The additive baseline, as the study uses it: Adam with a hypergradient-adapted scale.
+const hypergradientRow = (perTensor: boolean): PropertyRow =>
+  propertyRow({
+    name: `adam + hypergradientScale, ${perTensor ? 'per-tensor' : 'global'}`,
+    hyper: fc.record({ lr: learningRate, rate: egRate, normalize: fc.boolean() }),
+    build: (h) =>
+      chain(
+        scaleByAdam(),
+        hypergradientScale({ learningRate: h.rate, normalize: h.normalize, perTensor }),
+        scaleByLearningRate(h.lr),
+      ),
+  });
+
+propertySuite('eg optimizers (random properties)', [
+  ...aliases.flatMap((alias) =>
     [false, true].flatMap((perTensor) =>
       [true, false].map((gains) => egRow(alias, perTensor, gains)),
     ),
   ),
-);
+  hypergradientRow(false),
+  hypergradientRow(true),
+]);
 
 // EG state stays bounded.
 //

@@ -1,5 +1,16 @@
+import { chain } from '@tfopt/core';
 import { fc, logUniform, propertyRow, propertySuite } from '@tfopt/testing';
-import { adagrad, adam, adamw, rmsprop, sgd } from './index.js';
+import {
+  adagrad,
+  adam,
+  adamw,
+  applyIfFinite,
+  clipByGlobalNorm,
+  rmsprop,
+  scaleByAdam,
+  scaleByLearningRate,
+  sgd,
+} from './index.js';
 
 // Every alias of aliases.table.test.ts through the random property table of
 // @tfopt/testing (key order, chain laws, purity, ownership, leaks) over random
@@ -50,5 +61,17 @@ propertySuite('aliases (random properties)', [
     name: 'rmsprop centered + momentum',
     hyper: fc.record({ rate: lr, decay, momentum: decay }),
     build: ({ rate, ...options }) => rmsprop(rate, { centered: true, ...options }),
+  }),
+  // Links with a global reduction or a wrapper around the inner state.
+  propertyRow({
+    name: 'clipByGlobalNorm + adam',
+    hyper: fc.tuple(logUniform(1e-3, 10), lr),
+    build: ([maxNorm, rate]) =>
+      chain(clipByGlobalNorm(maxNorm), scaleByAdam(), scaleByLearningRate(rate)),
+  }),
+  propertyRow({
+    name: 'applyIfFinite(adam)',
+    hyper: fc.tuple(fc.integer({ min: 0, max: 3 }), lr),
+    build: ([maxConsecutiveErrors, rate]) => applyIfFinite(adam(rate), { maxConsecutiveErrors }),
   }),
 ]);
