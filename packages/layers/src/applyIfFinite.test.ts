@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { chain, type GradientTransformation, injectLearningRate } from '@tfopt/core';
 import { describeEachBackend, expectArrayClose, values } from '@tfopt/testing';
+import { REGRESSION_FIT, regressionData, regressionModel } from '@tfopt/testing/layers';
 import {
   type ApplyIfFiniteState,
   adam,
@@ -33,36 +34,9 @@ function counts(state: unknown): [number, number, boolean] {
   return [s.notfiniteCount, s.totalNotfinite, s.lastFinite];
 }
 
-/**
- * y = x·w, 48 samples in 3 batches of 16 (no shuffling). One target in each of
- * the batches listed in `badBatches` is NaN, so the loss and every gradient of
- * that batch are NaN.
- */
-function data(badBatches: readonly number[]): { xs: tf.Tensor2D; ys: tf.Tensor2D } {
-  const x = Array.from({ length: 48 * 3 }, (_, i) => Math.sin(1.7 * i + 0.3));
-  const y = Array.from(
-    { length: 48 },
-    (_, i) => 0.5 * x[3 * i]! - x[3 * i + 1]! + 2 * x[3 * i + 2]! ** 2,
-  );
-  for (const b of badBatches) y[16 * b + 5] = Number.NaN;
-  return { xs: tf.tensor2d(x, [48, 3]), ys: tf.tensor2d(y, [48, 1]) };
-}
-
-function model(): tf.Sequential {
-  return tf.sequential({
-    layers: [
-      tf.layers.dense({
-        units: 6,
-        inputShape: [3],
-        activation: 'tanh',
-        kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }),
-      }),
-      tf.layers.dense({ units: 1, kernelInitializer: tf.initializers.glorotUniform({ seed: 6 }) }),
-    ],
-  });
-}
-
-const FIT = { epochs: 2, batchSize: 16, shuffle: false, verbose: 0 } as const;
+const data = regressionData;
+const model = regressionModel;
+const FIT = REGRESSION_FIT;
 
 function weights(m: tf.LayersModel): number[][] {
   return m.getWeights().map((w) => Array.from(w.dataSync()));

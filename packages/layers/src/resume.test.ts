@@ -14,6 +14,7 @@ import {
 } from '@tfopt/core';
 import { egAdam, egSgdm, readEgScale } from '@tfopt/eg';
 import { describeEachBackend, expectArrayClose, useBackend } from '@tfopt/testing';
+import { REGRESSION_FIT, regressionData, regressionModel } from '@tfopt/testing/layers';
 import { adam, scale, trace } from '@tfopt/transforms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerTransformFactory, TransformOptimizer } from './index.js';
@@ -28,31 +29,9 @@ function quietWasmLeakCheck(backend: string): void {
   });
 }
 
-/** y = x·w with noise-free targets; 48 samples, 3 batches of 16 per epoch. */
-function data(): { xs: tf.Tensor2D; ys: tf.Tensor2D } {
-  const x = Array.from({ length: 48 * 3 }, (_, i) => Math.sin(1.7 * i + 0.3));
-  const y = Array.from(
-    { length: 48 },
-    (_, i) => 0.5 * x[3 * i]! - x[3 * i + 1]! + 2 * x[3 * i + 2]! ** 2,
-  );
-  return { xs: tf.tensor2d(x, [48, 3]), ys: tf.tensor2d(y, [48, 1]) };
-}
-
-function model(): tf.Sequential {
-  return tf.sequential({
-    layers: [
-      tf.layers.dense({
-        units: 6,
-        inputShape: [3],
-        activation: 'tanh',
-        kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }),
-      }),
-      tf.layers.dense({ units: 1, kernelInitializer: tf.initializers.glorotUniform({ seed: 6 }) }),
-    ],
-  });
-}
-
-const FIT = { epochs: 2, batchSize: 16, shuffle: false, verbose: 0 } as const;
+const data = regressionData;
+const model = regressionModel;
+const FIT = REGRESSION_FIT;
 
 /** What model.save writes, with its JSON part through text as a file would have it. */
 async function save(m: tf.LayersModel): Promise<tf.io.ModelArtifacts> {

@@ -6,3 +6,4 @@ export * from './backends.js';
 export * from './compare.js';
 export * from './properties.js';
 export * from './propertySuite.js';
+export * from './soak.js';
