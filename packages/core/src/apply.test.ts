@@ -341,9 +341,7 @@ describeEachBackend('assertFinite', () => {
     const before = tf.memory().numTensors;
     expect(() => assertFinite(ok)).not.toThrow();
     expect(() => assertFinite(bad, 'params')).toThrow(TfoptError);
-    expect(() => assertFinite(bad, 'params')).toThrow(
-      'params.b[0] contains NaN or Infinity; the step was not applied',
-    );
+    expect(() => assertFinite(bad, 'params')).toThrow('params.b[0] contains NaN or Infinity');
     expect(() => assertFinite(inf)).toThrow('tree.c contains NaN or Infinity');
     expect(tf.memory().numTensors).toBe(before);
     treeDispose([ok, bad, inf]);

@@ -19,6 +19,11 @@ import { assertSameStructure, collectTensors, type Tree, treeFlatten, treeMap } 
  */
 export function applyUpdates(params: Tree, updates: Tree): Tree {
   assertSameStructure(params, updates, ['params', 'updates'], { dtype: true });
+  return addLeaves(params, updates);
+}
+
+/** `params + updates` for trees already checked to match. */
+function addLeaves(params: Tree, updates: Tree): Tree {
   return tf.tidy(
     () => treeMap((p, u) => tf.add(p, u), params, updates) as tf.TensorContainer,
   ) as Tree;
@@ -44,6 +49,11 @@ export function applyUpdates(params: Tree, updates: Tree): Tree {
 export function applyUpdatesToVariables(variables: Tree, updates: Tree): void {
   assertVariables(variables);
   assertSameStructure(variables, updates, ['variables', 'updates'], { dtype: true });
+  addInPlace(variables, updates);
+}
+
+/** `v.assign(v + u)` for every pair of trees already checked to match; all sums first. */
+function addInPlace(variables: Tree, updates: Tree): void {
   const vars = treeFlatten(variables).map((leaf) => leaf.tensor as tf.Variable);
   const deltas = treeFlatten(updates).map((leaf) => leaf.tensor);
   tf.tidy(() => {
@@ -165,7 +175,8 @@ export interface StepResult<S> {
  * Run `transform.update` with everything a step needs around it: the inputs
  * checked first, the update in its own `tf.tidy` (a throw inside leaves no
  * tensor behind), the new state detached from the inputs, the updates
- * checked against the params, then `apply`. On any throw, whatever the step
+ * checked against the params (and, with `checkFinite`, for NaN and
+ * Infinity), then `apply` on the checked trees. On any throw, whatever the step
  * created is freed and the caller's values are untouched. On success the
  * updates and the parts of the old state the new state does not reuse are
  * freed. Returns what `apply` returned and the new state.
@@ -190,7 +201,12 @@ function runStep<S, R>(
   try {
     next = detachState(produced, inputs);
     assertSameStructure(params, updates, [paramsName, 'updates'], { dtype: true });
-    if (options.checkFinite === true) assertFinite(updates, 'updates');
+    if (options.checkFinite === true) {
+      const bad = firstNonFinite(treeFlatten(updates, '', 'updates'));
+      if (bad !== undefined) {
+        throw new TfoptError(`updates${bad} contains NaN or Infinity; the step was not applied`);
+      }
+    }
     result = apply(updates);
   } catch (e) {
     disposeReplaced([updates, next], undefined, inputs, state);
@@ -243,7 +259,7 @@ export function step<S>(
     context,
     'params',
     options,
-    (updates) => applyUpdates(params, updates),
+    (updates) => addLeaves(params, updates),
   );
   return { params: newParams, state: next };
 }
@@ -285,7 +301,7 @@ export function stepVariables<S>(
 ): S {
   assertVariables(variables);
   const [, next] = runStep(transform, variables, grads, state, context, 'variables', options, (u) =>
-    applyUpdatesToVariables(variables, u),
+    addInPlace(variables, u),
   );
   return next;
 }
@@ -320,6 +336,6 @@ function firstNonFinite(leaves: ReturnType<typeof treeFlatten>): string | undefi
 export function assertFinite(tree: Tree, what = 'tree'): void {
   const path = firstNonFinite(treeFlatten(tree, '', what));
   if (path !== undefined) {
-    throw new TfoptError(`${what}${path} contains NaN or Infinity; the step was not applied`);
+    throw new TfoptError(`${what}${path} contains NaN or Infinity`);
   }
 }
