@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
-const published = ['core', 'transforms', 'schedules', 'eg', 'layers'];
+const published = ['core', 'transforms', 'schedules', 'eg', 'contrib', 'layers'];
 const run = (cmd, args, cwd) =>
   execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
 

@@ -1,3 +1,4 @@
+import * as contrib from '@tfopt/contrib';
 import {
   chain,
   type GradientTransformation,
@@ -180,6 +181,10 @@ const BUILT_IN: Record<string, TransformFactory> = {
   joinSchedules,
 };
 for (const [name, factory] of Object.entries(BUILT_IN)) registerTransformFactory(name, factory);
+// Every function @tfopt/contrib exports is a factory (or a reader, harmless to register), under its export name.
+for (const [name, value] of Object.entries(contrib)) {
+  if (typeof value === 'function') registerTransformFactory(name, value as TransformFactory);
+}
 
 /**
  * A spec as plain JSON. Besides JSON values it holds tagged objects:
