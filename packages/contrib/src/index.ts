@@ -6,3 +6,11 @@
  *
  * @packageDocumentation
  */
+
+export * from './cocob.js';
+export * from './dadapt.js';
+export * from './dog.js';
+export * from './mechanic.js';
+export * from './plateau.js';
+export * from './prodigy.js';
+export * from './scheduleFree.js';

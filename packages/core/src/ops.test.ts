@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describeEachBackend, values } from '@tfopt/testing';
 import { expect, it } from 'vitest';
-import { clipByValue } from './index.js';
+import { clipByValue, treeGlobalNorm, treeVdot } from './index.js';
 
 describeEachBackend('clipByValue', () => {
   it('clips to bounds taken as float32', () => {
@@ -26,5 +26,20 @@ describeEachBackend('clipByValue', () => {
     const z = clipByValue(x, -1e-46, 1e-46);
     expect(values(z)).toEqual([0, 0, 0]);
     tf.dispose([x, z]);
+  });
+});
+
+describeEachBackend('sums over trees with empty leaves', () => {
+  it('count an empty leaf as 0, bit for bit, on every call', () => {
+    const tree = { e: tf.zeros([0]), w: tf.tensor1d([3, 4]), f: tf.zeros([2, 0, 3]) };
+    for (let i = 0; i < 20; i++) {
+      const n = treeGlobalNorm(tree);
+      const d = treeVdot(tree, tree);
+      const z = treeGlobalNorm({ e: tree.e });
+      // |(3, 4)| = 5 and <w, w> = 25; the empty leaves add exactly nothing.
+      expect([values(n)[0], values(d)[0], values(z)[0]]).toEqual([5, 25, 0]);
+      tf.dispose([n, d, z]);
+    }
+    tf.dispose(tree);
   });
 });

@@ -397,8 +397,11 @@ function sumOverLeaves(
   rest: tf.Tensor[][] = [],
 ): tf.Scalar {
   return tf.tidy(() => {
-    if (leaves.length === 0) return tf.scalar(0);
-    const parts = leaves.map((leaf, i) => fn(leaf, ...rest.map((r) => r[i] as tf.Tensor)));
+    // Empty leaves add nothing; skipping them also avoids tfjs-backend-wasm's
+    // sum over zero elements, which returns whatever the output buffer held.
+    const at = leaves.flatMap((leaf, i) => (leaf.size === 0 ? [] : [i]));
+    if (at.length === 0) return tf.scalar(0);
+    const parts = at.map((i) => fn(leaves[i] as tf.Tensor, ...rest.map((r) => r[i] as tf.Tensor)));
     return (parts.length === 1 ? parts[0] : tf.addN(parts)) as tf.Scalar;
   });
 }

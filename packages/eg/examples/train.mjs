@@ -21,7 +21,7 @@ const variables = Object.fromEntries(model.trainableWeights.map((w) => [w.name, 
 
 // The default scale rate (0.001) moves the scale by at most e^0.3 in 300
 // steps; 0.01 makes the adaptation visible in a short run.
-const tx = egAdam(0.01, { scale: { learningRate: 0.01 } });
+const tx = egAdam(0.01, { scale: { scaleLearningRate: 0.01 } });
 let state = tx.init(variables);
 
 for (let i = 1; i <= 300; i++) {

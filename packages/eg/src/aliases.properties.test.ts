@@ -59,13 +59,13 @@ function egRow(alias: Alias, perTensor: boolean, gains: boolean): PropertyRow {
       lr: learningRate,
       base: baseOptions[alias],
       scale: fc.record({
-        learningRate: egRate,
+        scaleLearningRate: egRate,
         normalize: fc.boolean(),
         perTensor: fc.constant(perTensor),
       }),
       gains: gains
         ? fc.record({
-            learningRate: egRate,
+            gainLearningRate: egRate,
             beta: decay,
             signal: fc.constantFrom('sign', 'product'),
           })
@@ -85,7 +85,7 @@ const hypergradientRow = (perTensor: boolean): PropertyRow =>
     build: (h) =>
       chain(
         scaleByAdam(),
-        hypergradientScale({ learningRate: h.rate, normalize: h.normalize, perTensor }),
+        hypergradientScale({ scaleLearningRate: h.rate, normalize: h.normalize, perTensor }),
         scaleByLearningRate(h.lr),
       ),
   });
@@ -161,14 +161,14 @@ interface BoundedCase {
   readonly lr: number;
   readonly base: Record<string, unknown>;
   readonly scale: {
-    learningRate: number;
+    scaleLearningRate: number;
     normalize: boolean;
     perTensor: boolean;
     min: number;
     max: number;
   };
   readonly gains: {
-    learningRate: number;
+    gainLearningRate: number;
     beta: number;
     signal: 'sign' | 'product';
     min: number;
@@ -191,14 +191,14 @@ const boundedHyper = (alias: Alias): fc.Arbitrary<BoundedCase> =>
     base: baseOptions[alias],
     scale: fc
       .tuple(
-        fc.record({ learningRate: egRate, normalize: fc.boolean(), perTensor: fc.boolean() }),
+        fc.record({ scaleLearningRate: egRate, normalize: fc.boolean(), perTensor: fc.boolean() }),
         bounds(1e-2, 10),
       )
       .map(([rest, b]) => ({ ...rest, ...b })),
     gains: fc
       .tuple(
         fc.record({
-          learningRate: egRate,
+          gainLearningRate: egRate,
           beta: decay,
           signal: fc.constantFrom('sign' as const, 'product' as const),
         }),
@@ -296,8 +296,8 @@ describeEachBackend('eg optimizers keep their state bounded', () => {
 // not successful. Got status 2": XNNPACK's clamp rejects min >= max in
 // float32, while tfjs-core only short-cuts lo === hi (to a fill) in double.
 // The cpu backend clamps correctly. Hit from egCoordinateGains (its 'sign'
-// factor is clipped to [exp(-learningRate), exp(learningRate)], which are
-// both 1 in float32 for learningRate below about 3e-8, and its gains to
+// factor is clipped to [exp(-gainLearningRate), exp(gainLearningRate)], which are
+// both 1 in float32 for gainLearningRate below about 3e-8, and its gains to
 // [min, max]) and from egGlobalScale (scale clipped to [min, max]).
 describeEachBackend('eg regressions found by the random properties', () => {
   /** The gains and updates of egCoordinateGains after gradients [1, -1] then [1, 1]. */
@@ -313,8 +313,8 @@ describeEachBackend('eg regressions found by the random properties', () => {
     return out;
   };
 
-  it('egCoordinateGains with learningRate 1e-8 keeps the gains at 1 (exp(±1e-8) is 1 in float32)', () => {
-    const { gains, updates } = gainsAfterTwoSteps(egCoordinateGains({ learningRate: 1e-8 }));
+  it('egCoordinateGains with gainLearningRate 1e-8 keeps the gains at 1 (exp(±1e-8) is 1 in float32)', () => {
+    const { gains, updates } = gainsAfterTwoSteps(egCoordinateGains({ gainLearningRate: 1e-8 }));
     // On wasm: gains 0.01 (garbage factor, clipped to min), updates [0.01, 0.01].
     expect(gains).toMatchObject({ min: 1, max: 1 });
     expect(updates).toEqual([1, 1]);

@@ -23,7 +23,7 @@ import { egAdagrad, egAdam, egSgdm } from './aliases.js';
 // upper bound 100 the gains grow along the curved valley (the gradient keeps
 // its sign for hundreds of steps) until the effective step passes the
 // stability limit; the oscillation that follows shrinks them only at
-// exp(-learningRate) per step, too slowly. Convergence within the step budget
+// exp(-gainLearningRate) per step, too slowly. Convergence within the step budget
 // then depends on the learning rate and even on the backend's rounding
 // (e.g. egAdam(0.05) converges on cpu and not on wasm), so such rows would
 // test luck, not the optimizer. AdaGrad-based rows get 5,000 steps, as plain
@@ -109,7 +109,7 @@ function runFixed(tx: GradientTransformation<any>, steps = 30): number[][] {
 describeEachBackend('eg optimizers with zero EG rates', () => {
   // exp(0 * a) = 1 and p * 1 = p exactly, so the updates are the base
   // optimizer's, bit for bit.
-  const off = { gains: { learningRate: 0 }, scale: { learningRate: 0 } } as const;
+  const off = { gains: { gainLearningRate: 0 }, scale: { scaleLearningRate: 0 } } as const;
   it('egSgdm is sgd with momentum', () => {
     expect(runFixed(egSgdm(0.1, { momentum: 0.8, ...off }))).toEqual(
       runFixed(sgd(0.1, { momentum: 0.8 })),
@@ -128,7 +128,7 @@ describeEachBackend('eg optimizers with zero EG rates', () => {
     expect(runFixed(egAdam(0.01, { gains: false, scale: false }))).toEqual(runFixed(adam(0.01)));
   });
   it('and the parts do change the trajectory when their rates are not zero', () => {
-    expect(runFixed(egAdam(0.01, { gains: { learningRate: 0.05 } }))).not.toEqual(
+    expect(runFixed(egAdam(0.01, { gains: { gainLearningRate: 0.05 } }))).not.toEqual(
       runFixed(adam(0.01)),
     );
   });
@@ -139,7 +139,7 @@ describe('eg optimizer options', () => {
     ['egSgdm', () => egSgdm(-1), 'learningRate'],
     ['egSgdm', () => egSgdm(0.1, { momentum: 1 }), 'momentum'],
     ['egSgdm', () => egSgdm(0.1, { nesterov: 'yes' as never }), 'nesterov'],
-    ['egSgdm', () => egSgdm(0.1, { gains: { learningRate: -0.1 } }), 'gains.learningRate'],
+    ['egSgdm', () => egSgdm(0.1, { gains: { gainLearningRate: -0.1 } }), 'gains.gainLearningRate'],
     ['egSgdm', () => egSgdm(0.1, { gains: { beta: 1 } }), 'gains.beta'],
     ['egSgdm', () => egSgdm(0.1, { scale: { max: 0.5 } }), 'scale.max'],
     ['egSgdm', () => egSgdm(0.1, { scale: 3 as never }), 'scale'],
@@ -153,6 +153,13 @@ describe('eg optimizer options', () => {
     ['egAdam', () => egAdam(1e-3, { beta1: 0.9 } as never), 'beta1'],
     ['egAdagrad', () => egAdagrad(0.1, { initialAccumulatorValue: -1 }), 'initialAccumulatorValue'],
     ['egAdagrad', () => egAdagrad(0.1, { scale: { perTensor: 1 as never } }), 'scale.perTensor'],
+    // The former option names are rejected inside the groups too.
+    [
+      'egAdam',
+      () => egAdam(1e-3, { scale: { learningRate: 0.01 } as never }),
+      'scale.learningRate',
+    ],
+    ['egSgdm', () => egSgdm(0.1, { gains: { learningRate: 0.01 } as never }), 'gains.learningRate'],
   ];
   for (const [owner, build, option] of cases) {
     it(`${owner} rejects a bad "${option}"`, () => {
@@ -168,6 +175,17 @@ describe('eg optimizer options', () => {
       expect((error as Error).message).toContain(`${owner}: option "${option}" must be`);
     });
   }
+});
+
+describe('eg optimizer renamed options', () => {
+  it('name the new option inside the group', () => {
+    expect(() => egAdam(1e-3, { scale: { learningRate: 0.01 } as never })).toThrow(
+      /^egAdam: option "scale\.learningRate" must be absent \(renamed scaleLearningRate; /,
+    );
+    expect(() => egAdagrad(0.1, { gains: { learningRate: 0.01 } as never })).toThrow(
+      /^egAdagrad: option "gains\.learningRate" must be absent \(renamed gainLearningRate; /,
+    );
+  });
 });
 
 describe('eg optimizer specs', () => {
@@ -191,7 +209,7 @@ describeEachBackend('eg optimizers with a learning-rate schedule', () => {
   it('apply the schedule of the step count at the end', () => {
     // Zero EG rates: egSgdm(schedule) must equal sgd(schedule).
     const schedule = (count: number) => 0.1 * 0.9 ** count;
-    const off = { gains: { learningRate: 0 }, scale: { learningRate: 0 } } as const;
+    const off = { gains: { gainLearningRate: 0 }, scale: { scaleLearningRate: 0 } } as const;
     expect(runFixed(egSgdm(schedule, off))).toEqual(runFixed(sgd(schedule, { momentum: 0.9 })));
   });
 });

@@ -40,8 +40,12 @@ import {
 
 /**
  * The EG parts of an optimizer: `gains` configures {@link egCoordinateGains}
- * and `scale` {@link egGlobalScale}; `false` leaves that part out (its link
- * becomes `identity`, so the state keeps the same shape).
+ * and `scale` {@link egGlobalScale}, each with exactly that transform's
+ * options (`{ gainLearningRate, beta, signal, min, max }` and
+ * `{ scaleLearningRate, normalize, min, max, perTensor }`); `false` leaves
+ * that part out (its link becomes `identity`, so the state keeps the same
+ * shape). The groups keep apart the options both parts have (`min`, `max`,
+ * with different defaults) and from the base optimizer's.
  *
  * @category Optimizers
  */
@@ -160,7 +164,7 @@ export type EgSgdmState = readonly [
  * import { stepVariables } from '@tfopt/core';
  * import { egSgdm, readEgScale } from '@tfopt/eg';
  * const w = { x: tf.variable(tf.tensor([3, -1])) };
- * const tx = egSgdm(0.05, { momentum: 0.9, scale: { learningRate: 0.01 } });
+ * const tx = egSgdm(0.05, { momentum: 0.9, scale: { scaleLearningRate: 0.01 } });
  * let state = tx.init(w);
  * for (let i = 0; i < 100; i++) {
  *   const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(w.x)));
@@ -221,7 +225,7 @@ export type EgAdamState = readonly [
  * @example
  * ```ts
  * import { egAdam } from '@tfopt/eg';
- * const globalOnly = egAdam(1e-3, { gains: false, scale: { learningRate: 0.01 } });
+ * const globalOnly = egAdam(1e-3, { gains: false, scale: { scaleLearningRate: 0.01 } });
  * ```
  */
 export function egAdam(

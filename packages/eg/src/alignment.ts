@@ -4,8 +4,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   assertSameStructure,
+  isTensor,
   type Tree,
   TreeStructureError,
+  treeFlatten,
   treeLeaves,
   treeMap,
 } from '@tfopt/core';
@@ -16,6 +18,8 @@ const TINY_NORM_PRODUCT = 1.1754944e-38;
 
 /** `<a, b>` as a [1, 1] matrix product of flat views (no copy): one fused multiply-add pass. */
 function vdot(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  // An empty leaf contributes 0 (a reduction over zero elements is not reliable on every backend).
+  if (a.size === 0) return tf.zeros([1, 1]);
   const row = tf.reshape(a, [1, a.size]);
   return tf.matMul(row, a === b ? row : tf.reshape(b, [1, b.size]), false, true);
 }
@@ -76,10 +80,46 @@ export function keepPrevious(next: tf.Tensor, previous: tf.Tensor, finiteOnly: b
     : tf.where(tf.isNaN(next), previous, next);
 }
 
-/** Multiply each leaf by the global scale, or by its own entry of a per-tensor scale. */
-export function applyScale(updates: Tree, scale: tf.Tensor, perTensor: boolean): Tree {
-  if (!perTensor) return treeMap((u) => tf.mul(u, scale), updates);
-  const parts = scale.size === 0 ? [] : tf.unstack(scale);
+/**
+ * The multipliers of a state at their start: one scalar `value` for the tree,
+ * or (`perTensor`) a tree shaped like `params` with a scalar `value` at every
+ * leaf, so that each parameter tensor's multiplier sits at that tensor's path
+ * (and follows it by name when the set of parameters changes).
+ */
+export function initMultipliers(params: Tree, value: number, perTensor: boolean): Tree {
+  return perTensor ? treeMap(() => tf.scalar(value), params) : tf.scalar(value);
+}
+
+/**
+ * The multipliers as one tensor for the vectorised update: the scalar itself,
+ * or the per-tensor scalars stacked into shape `[n]` in canonical order (the
+ * order of {@link alignment}'s entries).
+ */
+export function stackMultipliers(multipliers: Tree, perTensor: boolean): tf.Tensor {
+  if (!perTensor) return multipliers as tf.Tensor;
+  const leaves = treeLeaves(multipliers);
+  return leaves.length === 0 ? tf.zeros([0]) : tf.stack(leaves);
+}
+
+/**
+ * The inverse of {@link stackMultipliers}: the entries of `stacked` as a tree
+ * of scalars with the layout of `like` (the previous multipliers).
+ */
+export function unstackMultipliers(stacked: tf.Tensor, like: Tree, perTensor: boolean): Tree {
+  if (!perTensor) return stacked;
+  const parts = stacked.size === 0 ? [] : tf.unstack(stacked);
+  let i = 0;
+  return treeMap(() => parts[i++] as tf.Tensor, like);
+}
+
+/**
+ * Multiply each leaf by the global multiplier, or by its own scalar of a
+ * per-tensor tree (checked by {@link checkMultipliers} to have the leaves'
+ * paths, so canonical order pairs them by key).
+ */
+export function applyScale(updates: Tree, multipliers: Tree, perTensor: boolean): Tree {
+  if (!perTensor) return treeMap((u) => tf.mul(u, multipliers as tf.Tensor), updates);
+  const parts = treeLeaves(multipliers);
   let i = 0;
   return treeMap((u) => tf.mul(u, parts[i++] as tf.Tensor), updates);
 }
@@ -120,7 +160,40 @@ export function checkStructures(
   }
 }
 
-/** Number of leaves in a tree, for sizing a per-tensor scale. */
-export function leafCount(tree: Tree): number {
-  return treeLeaves(tree).length;
+/**
+ * Check the multipliers of a state before any op runs: a scalar tensor, or
+ * (`perTensor`) a tree of scalar tensors whose leaves sit at the paths of the
+ * leaves of `like` (the state's remembered updates, already checked against
+ * the incoming updates). The message names the transform and the path.
+ */
+export function checkMultipliers(
+  owner: string,
+  multipliers: Tree,
+  like: Tree,
+  stateName: string,
+  perTensor: boolean,
+): void {
+  const fail = (path: string, detail: string): never => {
+    throw new TreeStructureError(
+      path,
+      detail,
+      `${stateName}${path} ${detail} (in ${owner}.update; the state must come from init over params shaped like the updates, with the same perTensor)`,
+    );
+  };
+  if (!perTensor) {
+    if (!isTensor(multipliers) || multipliers.rank !== 0) {
+      fail('', 'is not a scalar tensor');
+    }
+    return;
+  }
+  const got = treeFlatten(multipliers, '', stateName);
+  const want = treeFlatten(like).map((leaf) => leaf.path);
+  const wanted = new Set(want);
+  const have = new Set(got.map((leaf) => leaf.path));
+  for (const path of want)
+    if (!have.has(path)) fail(path, 'is missing (the updates have a tensor there)');
+  for (const { path, tensor } of got) {
+    if (!wanted.has(path)) fail(path, 'has no tensor of the updates at its path');
+    if (tensor.rank !== 0) fail(path, `has shape [${tensor.shape.join(', ')}]; expected a scalar`);
+  }
 }

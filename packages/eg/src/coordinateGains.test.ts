@@ -38,7 +38,7 @@ const traceOf = (state: EgCoordinateGainsState) => values(treeLeaves(state.gradT
 
 describeEachBackend('egCoordinateGains', () => {
   // Updates u = [2, 2, 2] every step; raw gradients in the context:
-  // g1 = [1, -1, 0], g2 = [3, 1, 1], g3 = [1, 1, -1]. learningRate 0.5, beta 0.9.
+  // g1 = [1, -1, 0], g2 = [3, 1, 1], g3 = [1, 1, -1]. gainLearningRate 0.5, beta 0.9.
   // Step 1: gbar = 0, signal 0, p = 1, out = u; gbar1 = 0.1 g1 = [0.1, -0.1, 0].
   // Step 2 (t = 2): gbar2 = 0.9 gbar1 + 0.1 g2 = [0.39, 0.01, 0.1].
   //   sign:    r = sign(g2) sign(gbar1) = [1, -1, 0], p = [e^0.5, e^-0.5, 1]
@@ -68,7 +68,7 @@ describeEachBackend('egCoordinateGains', () => {
   const tol = { rtol: 1e-5, atol: 1e-6 };
 
   it('sign signal: matches the hand-derived steps', () => {
-    const { outs, state } = run(egCoordinateGains({ learningRate: 0.5 }), steps);
+    const { outs, state } = run(egCoordinateGains({ gainLearningRate: 0.5 }), steps);
     expectArrayClose(outs[0]!, [2, 2, 2], tol, 'step 1');
     expectArrayClose(outs[1]!, [3.2974425, 1.2130613, 2], tol, 'step 2');
     expectArrayClose(outs[2]!, [5.4365637, 2, 1.2130613], tol, 'step 3');
@@ -81,7 +81,10 @@ describeEachBackend('egCoordinateGains', () => {
   });
 
   it('product signal: matches the hand-derived steps, with the max(t - 1, 1) correction', () => {
-    const { outs, state } = run(egCoordinateGains({ learningRate: 0.5, signal: 'product' }), steps);
+    const { outs, state } = run(
+      egCoordinateGains({ gainLearningRate: 0.5, signal: 'product' }),
+      steps,
+    );
     expectArrayClose(outs[0]!, [2, 2, 2], tol, 'step 1');
     expectArrayClose(outs[1]!, [8.9633781, 1.2130613, 2], tol, 'step 2');
     expectArrayClose(outs[2]!, [25.0146829, 1.2454077, 1.5372411], tol, 'step 3');
@@ -90,7 +93,7 @@ describeEachBackend('egCoordinateGains', () => {
 
   it('takes its signal from the incoming updates when the context has no gradient', () => {
     // Updates = gradients = [1, -1], [1, 1]: r = sign([1, 1]) sign([0.1, -0.1]) = [1, -1].
-    const { outs, state } = run(egCoordinateGains({ learningRate: 0.5 }), [
+    const { outs, state } = run(egCoordinateGains({ gainLearningRate: 0.5 }), [
       [[1, -1], undefined],
       [[1, 1], undefined],
     ]);
@@ -104,7 +107,7 @@ describeEachBackend('egCoordinateGains', () => {
     const tx = chain(
       clipByGlobalNorm(1e-3),
       scale(-1),
-      chain(egCoordinateGains({ learningRate: 0.5 })),
+      chain(egCoordinateGains({ gainLearningRate: 0.5 })),
     );
     let state = tx.init(tf.zeros([2]));
     for (const g of [
@@ -122,8 +125,8 @@ describeEachBackend('egCoordinateGains', () => {
   });
 
   it('clips the gains to [min, max] and keeps them positive', () => {
-    // learningRate 10: after two agreeing steps p = e^10 > 3 -> 3; disagreeing -> e^-10 < 0.2 -> 0.2.
-    const { state } = run(egCoordinateGains({ learningRate: 10, min: 0.2, max: 3 }), [
+    // gainLearningRate 10: after two agreeing steps p = e^10 > 3 -> 3; disagreeing -> e^-10 < 0.2 -> 0.2.
+    const { state } = run(egCoordinateGains({ gainLearningRate: 10, min: 0.2, max: 3 }), [
       [
         [1, 1],
         [1, 1],
@@ -143,7 +146,7 @@ describeEachBackend('egCoordinateGains', () => {
 
   for (const signal of ['sign', 'product'] as const) {
     it(`stays finite, positive and within bounds under adversarial gradients (${signal})`, () => {
-      const tx = egCoordinateGains({ learningRate: 1, signal, min: 0.01, max: 100 });
+      const tx = egCoordinateGains({ gainLearningRate: 1, signal, min: 0.01, max: 100 });
       const adversarial = [
         [1e30, -1e30, 1e-30, 0],
         [1e30, 1e30, -1e-30, 0],
@@ -170,8 +173,8 @@ describeEachBackend('egCoordinateGains', () => {
     });
   }
 
-  it('with learningRate 0 returns the updates bit for bit', () => {
-    const tx = egCoordinateGains({ learningRate: 0, signal: 'product' });
+  it('with gainLearningRate 0 returns the updates bit for bit', () => {
+    const tx = egCoordinateGains({ gainLearningRate: 0, signal: 'product' });
     const u = [0.1, -3.7, 1e-20];
     const { outs, state } = run(tx, [
       [u, [1e30, -1e30, 5]],
@@ -219,8 +222,8 @@ describeEachBackend('egCoordinateGains', () => {
 
 describe('egCoordinateGains options', () => {
   const cases: [Record<string, unknown>, string][] = [
-    [{ learningRate: -1 }, 'learningRate'],
-    [{ learningRate: Number.POSITIVE_INFINITY }, 'learningRate'],
+    [{ gainLearningRate: -1 }, 'gainLearningRate'],
+    [{ gainLearningRate: Number.POSITIVE_INFINITY }, 'gainLearningRate'],
     [{ beta: 1 }, 'beta'],
     [{ beta: -0.1 }, 'beta'],
     [{ signal: 'cosine' }, 'signal'],
@@ -237,6 +240,12 @@ describe('egCoordinateGains options', () => {
       );
     });
   }
+  it('rejects the former name learningRate, naming gainLearningRate', () => {
+    expect(() => egCoordinateGains({ learningRate: 0.01 } as never)).toThrow(InvalidOptionError);
+    expect(() => egCoordinateGains({ learningRate: 0.01 } as never)).toThrow(
+      'egCoordinateGains: option "learningRate" must be absent (renamed gainLearningRate; egCoordinateGains takes gainLearningRate, beta, signal, min, max), got 0.01',
+    );
+  });
   it('records its spec', () => {
     expect(egCoordinateGains({ beta: 0.5 }).spec).toEqual({
       name: 'egCoordinateGains',

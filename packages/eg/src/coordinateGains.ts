@@ -9,18 +9,13 @@ import {
   treeZerosLike,
   withSpec,
 } from '@tfopt/core';
-import {
-  assertKnownOptions,
-  assertOptions,
-  decayRate,
-  inRange,
-  nonNegative,
-  oneOf,
-} from '@tfopt/core/options';
+import { assertOptions, decayRate, inRange, nonNegative, oneOf } from '@tfopt/core/options';
 import { checkStructures } from './alignment.js';
-import { assertUpperBound } from './options.js';
+import { assertKnownRenamedOptions, assertUpperBound } from './options.js';
 
-const EG_COORDINATE_GAINS_KEYS = ['learningRate', 'beta', 'signal', 'min', 'max'] as const;
+const EG_COORDINATE_GAINS_KEYS = ['gainLearningRate', 'beta', 'signal', 'min', 'max'] as const;
+// Former option names, rejected with a message naming the new one.
+const EG_COORDINATE_GAINS_RENAMED = { learningRate: 'gainLearningRate' } as const;
 
 // Large enough that 1 + K a leaves [e^-eta, e^eta] for every normal float32 a
 // (at moderate eta), small enough to stay finite in float32.
@@ -41,8 +36,11 @@ export type EgGainSignal = 'sign' | 'product';
  * @category Transforms
  */
 export interface EgCoordinateGainsOptions {
-  /** Rate `eta_p` of the multiplicative gain update. Default `0.01`. */
-  readonly learningRate?: number;
+  /**
+   * Rate `eta_p` of the multiplicative gain update (the reference's
+   * `gain_learning_rate`; formerly `learningRate`). Default `0.01`.
+   */
+  readonly gainLearningRate?: number;
   /** Decay of the gradient average `gbar`, in `[0, 1)`. Default `0.9`. */
   readonly beta?: number;
   /** How a coordinate's agreement is measured. Default `'sign'`. */
@@ -80,7 +78,7 @@ export interface EgCoordinateGainsState {
  * which `chain` provides, or the incoming updates when there is none):
  *
  * ```
- * p    <- clip(p * exp(learningRate * r), min, max)    elementwise
+ * p    <- clip(p * exp(gainLearningRate * r), min, max)    elementwise
  * r     = sign(g) * sign(gbar)                          (signal: 'sign')
  * r     = g * gbar / (1 - beta^max(t - 1, 1))           (signal: 'product')
  * out   = p * updates
@@ -111,19 +109,30 @@ export interface EgCoordinateGainsState {
 export function egCoordinateGains(
   options?: EgCoordinateGainsOptions,
 ): GradientTransformation<EgCoordinateGainsState> {
-  assertKnownOptions('egCoordinateGains', options, EG_COORDINATE_GAINS_KEYS);
-  const { learningRate = 0.01, beta = 0.9, signal = 'sign', min = 0.01, max = 100 } = options ?? {};
+  assertKnownRenamedOptions(
+    'egCoordinateGains',
+    options,
+    EG_COORDINATE_GAINS_KEYS,
+    EG_COORDINATE_GAINS_RENAMED,
+  );
+  const {
+    gainLearningRate = 0.01,
+    beta = 0.9,
+    signal = 'sign',
+    min = 0.01,
+    max = 100,
+  } = options ?? {};
   assertOptions('egCoordinateGains', {
-    learningRate: [learningRate, nonNegative],
+    gainLearningRate: [gainLearningRate, nonNegative],
     beta: [beta, decayRate],
     signal: [signal, oneOf('sign', 'product')],
     min: [min, inRange(0, 1, { lowerOpen: true })],
   });
   assertUpperBound('egCoordinateGains', 'max', max);
 
-  // The factor exp(learningRate * r) of one leaf, with a = g * m (the sign of g * gbar).
-  const up = Math.exp(learningRate);
-  const down = Math.exp(-learningRate);
+  // The factor exp(gainLearningRate * r) of one leaf, with a = g * m (the sign of g * gbar).
+  const up = Math.exp(gainLearningRate);
+  const down = Math.exp(-gainLearningRate);
   const factor =
     signal === 'sign'
       ? // exp(eta * sign(a)) computed as 1 + K a clipped to [e^-eta, e^eta]: the
@@ -132,7 +141,7 @@ export function egCoordinateGains(
         // multiplies on the wasm backend.
         (g: tf.Tensor, m: tf.Tensor, _rate: number) =>
           clipByValue(tf.add(tf.mul(tf.mul(g, m), SATURATE), 1), down, up)
-      : // `rate` folds learningRate, 1 - beta (gbar = (1 - beta) m) and the
+      : // `rate` folds gainLearningRate, 1 - beta (gbar = (1 - beta) m) and the
         // bias correction into one number.
         (g: tf.Tensor, m: tf.Tensor, rate: number) => tf.exp(tf.mul(tf.mul(g, m), rate));
 
@@ -143,7 +152,7 @@ export function egCoordinateGains(
       const raw = context?.grads ?? updates;
       checkStructures('egCoordinateGains', updates, raw, state.gains, 'state.gains');
       const count = state.count + 1;
-      const rate = (learningRate * (1 - beta)) / (1 - beta ** Math.max(count - 1, 1));
+      const rate = (gainLearningRate * (1 - beta)) / (1 - beta ** Math.max(count - 1, 1));
       return tidy(() => {
         const [out, gains, gradTrace] = treeMapN(
           3,
@@ -151,7 +160,7 @@ export function egCoordinateGains(
             // With a zero rate the gains stay at exactly their value; this also
             // avoids 0 * inf = NaN when g * m overflows.
             const pNext =
-              learningRate === 0 ? p : clipByValue(tf.mul(p, factor(g, m, rate)), min, max);
+              gainLearningRate === 0 ? p : clipByValue(tf.mul(p, factor(g, m, rate)), min, max);
             return [tf.mul(u, pNext), pNext, tf.add(tf.mul(m, beta), g)];
           },
           updates,

@@ -13,7 +13,7 @@ import { describeEachBackend, expectArrayClose, values } from '@tfopt/testing';
 import { clipByGlobalNorm, scale, scaleByLearningRate, trace } from '@tfopt/transforms';
 import { describe, expect, it } from 'vitest';
 import { egGlobalScale } from './globalScale.js';
-import { readEgScale } from './inspect.js';
+import { readEgScale, readEgScaleByPath } from './inspect.js';
 
 type XY = { x: number[]; y: number[] };
 const toTree = ({ x, y }: XY) => ({ x: tf.tensor1d(x), y: tf.tensor1d(y) });
@@ -48,7 +48,7 @@ function run<S>(
 
 describeEachBackend('egGlobalScale', () => {
   // Step 1: u1 = {x: [1, 0], y: [2]}; no previous updates, alignment 0, s = 1.
-  // Step 2: g2 = {x: [1, 1], y: [-1]} (standalone, so updates = gradient), learningRate 0.5.
+  // Step 2: g2 = {x: [1, 1], y: [-1]} (standalone, so updates = gradient), scaleLearningRate 0.5.
   //   global, cosine:  <g2, u1> = 1 - 2 = -1, |g2| = sqrt(3), |u1| = sqrt(5),
   //                    a = -1/sqrt(15) = -0.2581989, s = exp(-0.1290994) = 0.8788866
   //   per tensor, cosine: x: 1 / (sqrt(2) 1) = 0.7071068, s_x = exp(0.3535534) = 1.4241190
@@ -69,7 +69,7 @@ describeEachBackend('egGlobalScale', () => {
   for (const { normalize, perTensor, scale: expected } of handCases) {
     it(`matches the hand-derived second step (normalize ${normalize}, perTensor ${perTensor})`, () => {
       const { scales, outs } = run(
-        egGlobalScale({ learningRate: 0.5, normalize, perTensor }),
+        egGlobalScale({ scaleLearningRate: 0.5, normalize, perTensor }),
         grads,
       );
       expect(scales[0]).toEqual(perTensor ? [1, 1] : [1]);
@@ -81,12 +81,56 @@ describeEachBackend('egGlobalScale', () => {
     });
   }
 
+  it('keeps a per-tensor scale as a tree of scalars keyed like the params', () => {
+    // The hand-derived case above (cosine, per tensor), read by path: x grows, y shrinks.
+    const tx = egGlobalScale({ scaleLearningRate: 0.5, perTensor: true });
+    // Keys inserted in the other order: the scale is paired with x and y by key.
+    const params = { y: tf.zeros([1]), x: tf.zeros([2]) };
+    let state = tx.init(params);
+    const scale = state.scale as Record<string, tf.Tensor>;
+    expect(Object.keys(scale).sort()).toEqual(['x', 'y']);
+    expect(scale.x!.shape).toEqual([]);
+    expect(scale.y!.shape).toEqual([]);
+    for (const g of grads) {
+      const tree = toTree(g);
+      const [out, next] = tx.update(tree, state);
+      treeDispose(tree);
+      disposeReplaced([state, out], next);
+      state = next;
+    }
+    const byPath = readEgScaleByPath(state);
+    expect(Object.keys(byPath).sort()).toEqual(['.x', '.y']);
+    expectArrayClose([byPath['.x']!, byPath['.y']!], [1.424119, 0.6065307], tol, 'by path');
+    // readEgScale lists the same numbers in canonical (sorted-key) order: x, y.
+    expectArrayClose(readEgScale(state), [1.424119, 0.6065307], tol, 'canonical order');
+    treeDispose([params, state]);
+  });
+
+  it('rejects a per-tensor scale that does not match the params, naming the path', () => {
+    const tx = egGlobalScale({ perTensor: true });
+    const state = tx.init({ w: tf.zeros([2]), b: tf.zeros([1]) });
+    const u = { w: tf.zeros([2]), b: tf.zeros([1]) };
+    const s = state.scale as Record<string, tf.Tensor>;
+    const missing = { ...state, scale: { w: s.w! } };
+    expect(() => tx.update(u, missing)).toThrow(TreeStructureError);
+    expect(() => tx.update(u, missing)).toThrow(/^state\.scale\.b is missing/);
+    const vector = tf.ones([2]);
+    expect(() => tx.update(u, { ...state, scale: { w: vector, b: s.b! } })).toThrow(
+      /^state\.scale\.w has shape \[2\]; expected a scalar/,
+    );
+    // A global scale's state (one scalar) does not fit a per-tensor transform, nor the reverse.
+    expect(() => tx.update(u, { ...state, scale: s.w! })).toThrow(/^state\.scale\.b is missing/);
+    const global = egGlobalScale();
+    expect(() => global.update(u, state)).toThrow(/^state\.scale is not a scalar tensor/);
+    treeDispose([state, u, vector]);
+  });
+
   it('treats the alignment with a zero vector as 0 (no NaN)', () => {
     const zero = { x: [0, 0], y: [0] };
     const some = { x: [1, -2], y: [3] };
     for (const normalize of [true, false]) {
       for (const perTensor of [true, false]) {
-        const tx = egGlobalScale({ learningRate: 0.5, normalize, perTensor });
+        const tx = egGlobalScale({ scaleLearningRate: 0.5, normalize, perTensor });
         const { scales, outs } = run(tx, [zero, some, zero, zero, some, some]);
         const ones = perTensor ? [1, 1] : [1];
         // Steps 1-5 each have a zero vector on one side; step 6 aligns some with some.
@@ -111,7 +155,7 @@ describeEachBackend('egGlobalScale', () => {
       const build = () =>
         chain(
           trace({ decay: 0.9 }),
-          egGlobalScale({ learningRate: 0.05, perTensor }),
+          egGlobalScale({ scaleLearningRate: 0.05, perTensor }),
           scaleByLearningRate(0.1),
         );
       const a = run(build(), sequence).scales;
@@ -136,7 +180,7 @@ describeEachBackend('egGlobalScale', () => {
         { x: [1, -1], y: [1] },
       ];
       for (const perTensor of [false, true]) {
-        const tx = egGlobalScale({ learningRate: 2, normalize, perTensor, min: 0.1, max: 10 });
+        const tx = egGlobalScale({ scaleLearningRate: 2, normalize, perTensor, min: 0.1, max: 10 });
         const sequence = Array.from(
           { length: 48 },
           (_, i) => adversarial[(i * 5) % adversarial.length]!,
@@ -157,7 +201,7 @@ describeEachBackend('egGlobalScale', () => {
       x: g.x.map((v) => (-1) ** t * v),
       y: g.y.map((v) => (-1) ** t * v),
     }));
-    const tx = () => egGlobalScale({ learningRate: 0.5, min: 0.25, max: 4 });
+    const tx = () => egGlobalScale({ scaleLearningRate: 0.5, min: 0.25, max: 4 });
     // cos = 1 each step from step 2: s = e^(0.5 (t - 1)) until it passes 4 at t = 4.
     expectArrayClose(run(tx(), agree).scales.flat().slice(0, 3), [1, Math.exp(0.5), Math.exp(1)], {
       rtol: 1e-6,
@@ -166,8 +210,8 @@ describeEachBackend('egGlobalScale', () => {
     expect(run(tx(), alternate).scales.at(-1)).toEqual([0.25]);
   });
 
-  it('with learningRate 0 returns the updates bit for bit, even when the signal overflows', () => {
-    const tx = egGlobalScale({ learningRate: 0, normalize: false });
+  it('with scaleLearningRate 0 returns the updates bit for bit, even when the signal overflows', () => {
+    const tx = egGlobalScale({ scaleLearningRate: 0, normalize: false });
     const sequence: XY[] = [
       { x: [3e38, -3e38], y: [0.1] },
       { x: [3e38, 3e38], y: [-7.25] },
@@ -188,7 +232,7 @@ describeEachBackend('egGlobalScale', () => {
       { x: [1, 2], y: [0] },
       { x: [3, -1], y: [0] },
     ];
-    const options = { learningRate: 0.1, normalize: false };
+    const options = { scaleLearningRate: 0.1, normalize: false };
     const flat = chain(scale(0.5), egGlobalScale(options));
     const nested = chain(scale(0.5), chain(chain(egGlobalScale(options)), scale(1)));
     expectArrayClose(run(flat, seq).scales[1]!, [1.0512711], { rtol: 1e-6 }, 'flat');
@@ -200,15 +244,23 @@ describeEachBackend('egGlobalScale', () => {
     // before it rescales the updates, which the cosine ignores.
     const seq: XY[] = Array.from({ length: 20 }, (_, t) => ({ x: [1 + t, -2], y: [(-1) ** t] }));
     const base = run(
-      chain(trace({ decay: 0.5 }), egGlobalScale({ learningRate: 0.05 })),
+      chain(trace({ decay: 0.5 }), egGlobalScale({ scaleLearningRate: 0.05 })),
       seq,
     ).scales;
     const after = run(
-      chain(trace({ decay: 0.5 }), egGlobalScale({ learningRate: 0.05 }), clipByGlobalNorm(0.01)),
+      chain(
+        trace({ decay: 0.5 }),
+        egGlobalScale({ scaleLearningRate: 0.05 }),
+        clipByGlobalNorm(0.01),
+      ),
       seq,
     ).scales;
     const before = run(
-      chain(clipByGlobalNorm(0.01), trace({ decay: 0.5 }), egGlobalScale({ learningRate: 0.05 })),
+      chain(
+        clipByGlobalNorm(0.01),
+        trace({ decay: 0.5 }),
+        egGlobalScale({ scaleLearningRate: 0.05 }),
+      ),
       seq,
     ).scales;
     // The trace of clipped gradients differs in direction from the trace of raw ones, so
@@ -275,8 +327,8 @@ describeEachBackend('egGlobalScale', () => {
 
 describe('egGlobalScale options', () => {
   const cases: [unknown, string][] = [
-    [{ learningRate: -0.1 }, 'learningRate'],
-    [{ learningRate: Number.NaN }, 'learningRate'],
+    [{ scaleLearningRate: -0.1 }, 'scaleLearningRate'],
+    [{ scaleLearningRate: Number.NaN }, 'scaleLearningRate'],
     [{ normalize: 1 }, 'normalize'],
     [{ min: 0 }, 'min'],
     [{ min: 2 }, 'min'],
@@ -294,6 +346,12 @@ describe('egGlobalScale options', () => {
       );
     });
   }
+  it('rejects the former name learningRate, naming scaleLearningRate', () => {
+    expect(() => egGlobalScale({ learningRate: 0.01 } as never)).toThrow(InvalidOptionError);
+    expect(() => egGlobalScale({ learningRate: 0.01 } as never)).toThrow(
+      'egGlobalScale: option "learningRate" must be absent (renamed scaleLearningRate; egGlobalScale takes scaleLearningRate, normalize, min, max, perTensor), got 0.01',
+    );
+  });
   it('records its spec', () => {
     expect(egGlobalScale({ perTensor: true }).spec).toEqual({
       name: 'egGlobalScale',

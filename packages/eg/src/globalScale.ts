@@ -8,24 +8,23 @@ import {
   treeZerosLike,
   withSpec,
 } from '@tfopt/core';
-import {
-  assertKnownOptions,
-  assertOptions,
-  boolean,
-  inRange,
-  nonNegative,
-} from '@tfopt/core/options';
+import { assertOptions, boolean, inRange, nonNegative } from '@tfopt/core/options';
 import {
   alignment,
   applyScale,
+  checkMultipliers,
   checkStructures,
+  initMultipliers,
   keepPrevious,
-  leafCount,
   rememberUpdates,
+  stackMultipliers,
+  unstackMultipliers,
 } from './alignment.js';
-import { assertUpperBound } from './options.js';
+import { assertKnownRenamedOptions, assertUpperBound } from './options.js';
 
-const EG_GLOBAL_SCALE_KEYS = ['learningRate', 'normalize', 'min', 'max', 'perTensor'] as const;
+const EG_GLOBAL_SCALE_KEYS = ['scaleLearningRate', 'normalize', 'min', 'max', 'perTensor'] as const;
+// Former option names, rejected with a message naming the new one.
+const EG_GLOBAL_SCALE_RENAMED = { learningRate: 'scaleLearningRate' } as const;
 
 /**
  * Options of {@link egGlobalScale}.
@@ -33,8 +32,11 @@ const EG_GLOBAL_SCALE_KEYS = ['learningRate', 'normalize', 'min', 'max', 'perTen
  * @category Transforms
  */
 export interface EgGlobalScaleOptions {
-  /** Rate `eta_s` of the multiplicative scale update. Default `0.001`. */
-  readonly learningRate?: number;
+  /**
+   * Rate `eta_s` of the multiplicative scale update (the reference's
+   * `scale_learning_rate`; formerly `learningRate`). Default `0.001`.
+   */
+  readonly scaleLearningRate?: number;
   /**
    * Use the cosine between the raw gradient and the previous updates (`true`,
    * default) or their plain inner product (`false`).
@@ -45,8 +47,9 @@ export interface EgGlobalScaleOptions {
   /** Upper bound of the scale, `>= 1`. Default `10`. */
   readonly max?: number;
   /**
-   * One scale per parameter tensor (`true`, as in the reference optimizer) or
-   * one scale for the whole tree (`false`, default).
+   * One scale per parameter tensor (`true`, as in the reference optimizer),
+   * kept at that tensor's path, or one scale for the whole tree (`false`,
+   * default).
    */
   readonly perTensor?: boolean;
 }
@@ -58,11 +61,14 @@ export interface EgGlobalScaleOptions {
  */
 export interface EgGlobalScaleState {
   /**
-   * The current scale: a scalar tensor, or with `perTensor` a vector with one
-   * entry per parameter tensor in `treeFlatten` order. Starts at 1.
-   * Read it between steps with {@link readEgScale}.
+   * The current scale, starting at 1: a scalar tensor, or with `perTensor` a
+   * tree of scalar tensors shaped like the parameters (each parameter
+   * tensor's scale at its path, e.g. `{ w: s_w, b: s_b }`). Keyed like the
+   * parameters, a per-tensor scale follows each variable by name when
+   * `TransformOptimizer` re-keys the state. Read it between steps with
+   * {@link readEgScale} or {@link readEgScaleByPath}.
    */
-  readonly scale: tf.Tensor;
+  readonly scale: Tree;
   /** The updates this transform received last step (before scaling); zeros at first. */
   readonly previous: Tree;
 }
@@ -76,12 +82,14 @@ export interface EgGlobalScaleState {
  * there is none):
  *
  * ```
- * s <- clip(s * exp(learningRate * a), min, max)
+ * s <- clip(s * exp(scaleLearningRate * a), min, max)
  * a  = <g, v> / (|g| |v|)      (normalize: true; 0 when a norm is 0)
  * a  = <g, v>                  (normalize: false)
  * ```
  *
- * and the incoming updates are multiplied by the new `s`. Agreement of the
+ * and the incoming updates are multiplied by the new `s`. With `perTensor`
+ * there is one `s` per parameter tensor, each with its own `a` over that
+ * tensor alone. Agreement of the
  * gradient with the previous direction grows the step; oscillation shrinks
  * it; the multiplicative form keeps `s` positive.
  *
@@ -94,7 +102,7 @@ export interface EgGlobalScaleState {
  * Learning rate applied at the end: `<g, v>` here is taken before the
  * learning rate `lr`, so with `normalize: false` the signal is `1/lr` times
  * the reference's (which keeps `lr` inside its momentum buffer). Use
- * `learningRate = eta_ref * lr` to match a reference rate `eta_ref`. The
+ * `scaleLearningRate = eta_ref * lr` to match a reference rate `eta_ref`. The
  * cosine is unaffected.
  *
  * In float32, `|g|^2` overflows for coordinates beyond about 1e19 and
@@ -107,22 +115,27 @@ export interface EgGlobalScaleState {
  * import { chain } from '@tfopt/core';
  * import { egGlobalScale } from '@tfopt/eg';
  * import { scaleByAdam, scaleByLearningRate } from '@tfopt/transforms';
- * const tx = chain(scaleByAdam(), egGlobalScale({ learningRate: 0.001 }), scaleByLearningRate(1e-3));
+ * const tx = chain(scaleByAdam(), egGlobalScale({ scaleLearningRate: 0.001 }), scaleByLearningRate(1e-3));
  * ```
  */
 export function egGlobalScale(
   options?: EgGlobalScaleOptions,
 ): GradientTransformation<EgGlobalScaleState> {
-  assertKnownOptions('egGlobalScale', options, EG_GLOBAL_SCALE_KEYS);
+  assertKnownRenamedOptions(
+    'egGlobalScale',
+    options,
+    EG_GLOBAL_SCALE_KEYS,
+    EG_GLOBAL_SCALE_RENAMED,
+  );
   const {
-    learningRate = 0.001,
+    scaleLearningRate = 0.001,
     normalize = true,
     min = 0.1,
     max = 10,
     perTensor = false,
   } = options ?? {};
   assertOptions('egGlobalScale', {
-    learningRate: [learningRate, nonNegative],
+    scaleLearningRate: [scaleLearningRate, nonNegative],
     normalize: [normalize, boolean],
     min: [min, inRange(0, 1, { lowerOpen: true })],
     perTensor: [perTensor, boolean],
@@ -131,17 +144,21 @@ export function egGlobalScale(
   const tx: GradientTransformation<EgGlobalScaleState> = {
     init: (params) =>
       tidy(() => ({
-        scale: perTensor ? tf.ones([leafCount(params)]) : tf.scalar(1),
+        scale: initMultipliers(params, 1, perTensor),
         previous: treeZerosLike(params),
       })),
     update: (updates, state, _params, context) => {
       const raw = context?.grads ?? updates;
       checkStructures('egGlobalScale', updates, raw, state.previous, 'state.previous');
+      checkMultipliers('egGlobalScale', state.scale, state.previous, 'state.scale', perTensor);
       return tidy(() => {
         const a = alignment(treeLeaves(raw), treeLeaves(state.previous), normalize, perTensor);
-        const grown = tf.mul(state.scale, tf.exp(tf.mul(a, learningRate)));
+        // Per tensor, the scalars are updated together as one [n] vector.
+        const current = stackMultipliers(state.scale, perTensor);
+        const grown = tf.mul(current, tf.exp(tf.mul(a, scaleLearningRate)));
         // An infinite factor is a valid push to a bound; only NaN is discarded.
-        const scale = clipByValue(keepPrevious(grown, state.scale, false), min, max);
+        const moved = clipByValue(keepPrevious(grown, current, false), min, max);
+        const scale = unstackMultipliers(moved, state.scale, perTensor);
         const next: EgGlobalScaleState = { scale, previous: rememberUpdates(updates) };
         return [applyScale(updates, scale, perTensor), next] as const;
       });

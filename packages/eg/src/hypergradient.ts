@@ -9,30 +9,30 @@ import {
   treeZerosLike,
   withSpec,
 } from '@tfopt/core';
-import {
-  assertKnownOptions,
-  assertOptions,
-  boolean,
-  finite,
-  nonNegative,
-} from '@tfopt/core/options';
+import { assertOptions, boolean, finite, nonNegative } from '@tfopt/core/options';
 import {
   alignment,
   applyScale,
+  checkMultipliers,
   checkStructures,
+  initMultipliers,
   keepPrevious,
-  leafCount,
   rememberUpdates,
+  stackMultipliers,
+  unstackMultipliers,
 } from './alignment.js';
+import { assertKnownRenamedOptions } from './options.js';
 
 const HYPERGRADIENT_SCALE_KEYS = [
-  'learningRate',
+  'scaleLearningRate',
   'normalize',
   'initial',
   'min',
   'max',
   'perTensor',
 ] as const;
+// Former option names, rejected with a message naming the new one.
+const HYPERGRADIENT_SCALE_RENAMED = { learningRate: 'scaleLearningRate' } as const;
 
 /**
  * Options of {@link hypergradientScale}.
@@ -40,8 +40,12 @@ const HYPERGRADIENT_SCALE_KEYS = [
  * @category Transforms
  */
 export interface HypergradientScaleOptions {
-  /** Rate `beta` of the additive update. Default `0.001`, like {@link egGlobalScale}. */
-  readonly learningRate?: number;
+  /**
+   * Rate `beta` of the additive update (hypergradient descent's `beta`;
+   * formerly `learningRate`). Default `0.001`, like {@link egGlobalScale}'s
+   * `scaleLearningRate`.
+   */
+  readonly scaleLearningRate?: number;
   /** Cosine (`true`, default) or plain inner product (`false`), as in {@link egGlobalScale}. */
   readonly normalize?: boolean;
   /** Starting value of the multiplier. Default `1`. */
@@ -50,7 +54,10 @@ export interface HypergradientScaleOptions {
   readonly min?: number;
   /** Upper bound of the multiplier. Default: none. */
   readonly max?: number;
-  /** One multiplier per parameter tensor instead of one for the tree. Default `false`. */
+  /**
+   * One multiplier per parameter tensor, kept at that tensor's path, instead
+   * of one for the tree. Default `false`.
+   */
   readonly perTensor?: boolean;
 }
 
@@ -61,10 +68,12 @@ export interface HypergradientScaleOptions {
  */
 export interface HypergradientScaleState {
   /**
-   * The current multiplier: a scalar tensor, or with `perTensor` a vector
-   * with one entry per parameter tensor. Read it with {@link readHypergradientScale}.
+   * The current multiplier: a scalar tensor, or with `perTensor` a tree of
+   * scalar tensors shaped like the parameters (each tensor's multiplier at its
+   * path), like the scale of {@link egGlobalScale}. Read it with
+   * {@link readHypergradientScale} or {@link readHypergradientScaleByPath}.
    */
-  readonly alpha: tf.Tensor;
+  readonly alpha: Tree;
   /** The updates this transform received last step (before scaling); zeros at first. */
   readonly previous: Tree;
 }
@@ -75,20 +84,20 @@ export interface HypergradientScaleState {
  * descent") on the same signal.
  *
  * ```
- * alpha <- clip(alpha + learningRate * a, min, max)
+ * alpha <- clip(alpha + scaleLearningRate * a, min, max)
  * out    = alpha * updates
  * ```
  *
  * with `a` the alignment of {@link egGlobalScale} (cosine or inner product of
  * the raw gradient and the previous updates). Near `alpha = 1` the two agree
- * to first order, so the same `learningRate` compares them like for like.
+ * to first order, so the same `scaleLearningRate` compares them like for like.
  * Unlike the EG update, the additive one is not kept positive: without
  * bounds, sustained disagreement drives `alpha` to zero and below, where the
  * step points uphill. Pass `min` (e.g. `0`) and `max` to bound it. A step
  * whose multiplier would not be finite (float32 overflow) leaves it unchanged.
  *
  * With plain SGD and `normalize: false`, Baydin et al.'s rate `beta` on the
- * learning rate itself corresponds to `learningRate = beta / lr` here.
+ * learning rate itself corresponds to `scaleLearningRate = beta / lr` here.
  *
  * Sign convention: as for {@link egGlobalScale}, place it before
  * `scaleByLearningRate`.
@@ -106,9 +115,9 @@ export function hypergradientScale(
   options?: HypergradientScaleOptions,
 ): GradientTransformation<HypergradientScaleState> {
   const owner = 'hypergradientScale';
-  assertKnownOptions(owner, options, HYPERGRADIENT_SCALE_KEYS);
+  assertKnownRenamedOptions(owner, options, HYPERGRADIENT_SCALE_KEYS, HYPERGRADIENT_SCALE_RENAMED);
   const {
-    learningRate = 0.001,
+    scaleLearningRate = 0.001,
     normalize = true,
     initial = 1,
     min,
@@ -116,7 +125,7 @@ export function hypergradientScale(
     perTensor = false,
   } = options ?? {};
   assertOptions(owner, {
-    learningRate: [learningRate, nonNegative],
+    scaleLearningRate: [scaleLearningRate, nonNegative],
     normalize: [normalize, boolean],
     initial: [initial, finite],
     // Bounds are optional: absent means unbounded on that side.
@@ -140,17 +149,24 @@ export function hypergradientScale(
   const tx: GradientTransformation<HypergradientScaleState> = {
     init: (params) =>
       tidy(() => ({
-        alpha: perTensor ? tf.fill([leafCount(params)], initial) : tf.scalar(initial),
+        alpha: initMultipliers(params, initial, perTensor),
         previous: treeZerosLike(params),
       })),
     update: (updates, state, _params, context) => {
       const raw = context?.grads ?? updates;
       checkStructures(owner, updates, raw, state.previous, 'state.previous');
+      checkMultipliers(owner, state.alpha, state.previous, 'state.alpha', perTensor);
       return tidy(() => {
         const a = alignment(treeLeaves(raw), treeLeaves(state.previous), normalize, perTensor);
-        const moved = tf.add(state.alpha, tf.mul(a, learningRate));
-        const finite = keepPrevious(moved, state.alpha, true);
-        const alpha = bounded ? clipByValue(finite, lo, hi) : finite;
+        // Per tensor, the scalars are updated together as one [n] vector.
+        const current = stackMultipliers(state.alpha, perTensor);
+        const moved = tf.add(current, tf.mul(a, scaleLearningRate));
+        const finite = keepPrevious(moved, current, true);
+        const alpha = unstackMultipliers(
+          bounded ? clipByValue(finite, lo, hi) : finite,
+          state.alpha,
+          perTensor,
+        );
         const next: HypergradientScaleState = { alpha, previous: rememberUpdates(updates) };
         return [applyScale(updates, alpha, perTensor), next] as const;
       });

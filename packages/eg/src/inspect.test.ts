@@ -15,7 +15,9 @@ import {
   isEgGlobalScaleState,
   readEgGains,
   readEgScale,
+  readEgScaleByPath,
   readHypergradientScale,
+  readHypergradientScaleByPath,
 } from './inspect.js';
 
 describeEachBackend('reading EG state', () => {
@@ -38,16 +40,18 @@ describeEachBackend('reading EG state', () => {
   it('returns [] / undefined when a part is switched off', () => {
     const state = egSgdm(0.1, { gains: false, scale: false }).init({ w: tf.zeros([2]) });
     expect(readEgScale(state)).toEqual([]);
+    expect(readEgScaleByPath(state)).toEqual({});
     expect(readEgGains(state)).toBeUndefined();
     expect(readHypergradientScale(state)).toEqual([]);
+    expect(readHypergradientScaleByPath(state)).toEqual({});
     treeDispose(state);
   });
 
   it('summarises the gains: mean, min and max over every coordinate', () => {
-    // learningRate 0.5, gradients w: [1, -1, 2], b: [[3]] then w: [1, 1, -2], b: [[0]]:
+    // gainLearningRate 0.5, gradients w: [1, -1, 2], b: [[3]] then w: [1, 1, -2], b: [[0]]:
     // signs agree, disagree, disagree, vanish: gains e^0.5, e^-0.5, e^-0.5, 1.
     // mean = (1.6487213 + 2 * 0.6065307 + 1) / 4 = 0.9654457
-    const tx = chain(egCoordinateGains({ learningRate: 0.5 }), scaleByLearningRate(0.1));
+    const tx = chain(egCoordinateGains({ gainLearningRate: 0.5 }), scaleByLearningRate(0.1));
     const params = { w: tf.zeros([3]), b: tf.zeros([1, 1]) };
     let state = tx.init(params);
     for (const [w, b] of [
@@ -79,6 +83,27 @@ describeEachBackend('reading EG state', () => {
       tf.zeros([1]),
     ]);
     expect(readHypergradientScale(s2)).toEqual([2, 2]);
+    expect(readHypergradientScaleByPath(s2)).toEqual({ '[0]': 2, '[1]': 2 });
     treeDispose([s1, s2]);
+  });
+
+  it("reads a scale by path: the root for a global scale, each tensor's path per tensor", () => {
+    const params = {
+      'dense/kernel': tf.zeros([2, 2]),
+      layers: [{ w: tf.zeros([1]) }],
+      a: tf.zeros([3]),
+    };
+    const global = egAdam(1e-3).init(params);
+    expect(readEgScaleByPath(global)).toEqual({ '': 1 });
+    const perTensor = egSgdm(0.1, { scale: { perTensor: true } }).init(params);
+    expect(readEgScaleByPath(perTensor)).toEqual({
+      '.a': 1,
+      '["dense/kernel"]': 1,
+      '.layers[0].w': 1,
+    });
+    // Canonical order: a, dense/kernel, layers.
+    expect(readEgScale(perTensor)).toEqual([1, 1, 1]);
+    expect(isEgGlobalScaleState(findEgGlobalScaleState(perTensor))).toBe(true);
+    treeDispose([params, global, perTensor]);
   });
 });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { isTensor, treeLeaves } from '@tfopt/core';
+import { isPlainRecord, isTensor, type Tree, treeFlatten, treeLeaves } from '@tfopt/core';
 import type { EgCoordinateGainsState } from './coordinateGains.js';
 import type { EgGlobalScaleState } from './globalScale.js';
 import type { HypergradientScaleState } from './hypergradient.js';
@@ -15,9 +15,14 @@ function hasExactKeys(value: unknown, keys: readonly string[]): value is Record<
   return own.length === keys.length && keys.every((k) => own.includes(k));
 }
 
+/** A tensor, or an array or plain record (a tree of per-tensor multipliers). */
+function isMultipliers(value: unknown): boolean {
+  return isTensor(value) || Array.isArray(value) || isPlainRecord(value);
+}
+
 /** True for a state record built by {@link egGlobalScale}. @category State */
 export function isEgGlobalScaleState(value: unknown): value is EgGlobalScaleState {
-  return hasExactKeys(value, ['scale', 'previous']) && isTensor(value.scale);
+  return hasExactKeys(value, ['scale', 'previous']) && isMultipliers(value.scale);
 }
 
 /** True for a state record built by {@link egCoordinateGains}. @category State */
@@ -27,7 +32,7 @@ export function isEgCoordinateGainsState(value: unknown): value is EgCoordinateG
 
 /** True for a state record built by {@link hypergradientScale}. @category State */
 export function isHypergradientScaleState(value: unknown): value is HypergradientScaleState {
-  return hasExactKeys(value, ['alpha', 'previous']) && isTensor(value.alpha);
+  return hasExactKeys(value, ['alpha', 'previous']) && isMultipliers(value.alpha);
 }
 
 /** Depth-first search of arrays and plain objects, not descending into matches or tensors. */
@@ -76,11 +81,29 @@ export function findHypergradientScaleState(state: unknown): HypergradientScaleS
   return findAll(state, isHypergradientScaleState)[0];
 }
 
+/** The scalars of a multiplier tree in canonical order, with one read-back. */
+function readMultipliers(multipliers: Tree): number[] {
+  const leaves = treeLeaves(multipliers);
+  if (leaves.length === 0) return [];
+  if (leaves.length === 1) return Array.from((leaves[0] as tf.Tensor).dataSync());
+  return Array.from(tf.tidy(() => tf.concat(leaves.map((t) => tf.reshape(t, [-1]))).dataSync()));
+}
+
+/** The scalars of a multiplier tree by path, as {@link readEgScaleByPath} describes. */
+function readMultipliersByPath(multipliers: Tree): Record<string, number> {
+  const paths = treeFlatten(multipliers).map((leaf) => leaf.path);
+  const read = readMultipliers(multipliers);
+  // fromEntries keeps a path such as "__proto__" a key.
+  return Object.fromEntries(paths.map((path, i) => [path, read[i] as number]));
+}
+
 /**
  * The current scale of the first {@link egGlobalScale} in an optimizer state:
- * one number for a global scale, one per parameter tensor (in `treeFlatten`
- * order) with `perTensor`, and `[]` when the state holds no such transform.
- * Reads tensor data: use it between steps, not inside one.
+ * one number for a global scale, one per parameter tensor in canonical
+ * (`treeFlatten`, sorted-key) order with `perTensor`, and `[]` when the state
+ * holds no such transform. {@link readEgScaleByPath} gives the same numbers
+ * keyed by parameter path. Reads tensor data: use it between steps, not
+ * inside one.
  *
  * @category State
  * @example
@@ -94,7 +117,31 @@ export function findHypergradientScaleState(state: unknown): HypergradientScaleS
  */
 export function readEgScale(state: unknown): number[] {
   const found = findEgGlobalScaleState(state);
-  return found === undefined ? [] : Array.from(found.scale.dataSync());
+  return found === undefined ? [] : readMultipliers(found.scale);
+}
+
+/**
+ * The current scale of the first {@link egGlobalScale} in an optimizer state,
+ * keyed by the path of its parameter tensor as `treeFlatten` writes it
+ * (`.w`, `.layers[0].b`, `["dense_Dense1/kernel"]` for a variable name): with
+ * `perTensor` one entry per parameter tensor; a global scale is the single
+ * entry `''` (the root). `{}` when the state holds no such transform. Reads
+ * tensor data: use it between steps, not inside one.
+ *
+ * @category State
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { egSgdm, readEgScaleByPath } from '@tfopt/eg';
+ * const tx = egSgdm(0.1, { scale: { perTensor: true } });
+ * const state = tx.init({ w: tf.zeros([3]), b: tf.zeros([1]) });
+ * readEgScaleByPath(state); // { '.b': 1, '.w': 1 }
+ * readEgScaleByPath(egSgdm(0.1).init({ w: tf.zeros([3]) })); // { '': 1 }
+ * ```
+ */
+export function readEgScaleByPath(state: unknown): Record<string, number> {
+  const found = findEgGlobalScaleState(state);
+  return found === undefined ? {} : readMultipliersByPath(found.scale);
 }
 
 /**
@@ -105,7 +152,19 @@ export function readEgScale(state: unknown): number[] {
  */
 export function readHypergradientScale(state: unknown): number[] {
   const found = findHypergradientScaleState(state);
-  return found === undefined ? [] : Array.from(found.alpha.dataSync());
+  return found === undefined ? [] : readMultipliers(found.alpha);
+}
+
+/**
+ * The current multiplier of the first {@link hypergradientScale} in an
+ * optimizer state keyed by parameter path, like {@link readEgScaleByPath};
+ * `{}` when there is none.
+ *
+ * @category State
+ */
+export function readHypergradientScaleByPath(state: unknown): Record<string, number> {
+  const found = findHypergradientScaleState(state);
+  return found === undefined ? {} : readMultipliersByPath(found.alpha);
 }
 
 /**

@@ -142,11 +142,11 @@ function tfGrads(
 function egSgdmFor(c: RefConfig) {
   return egSgdm(c.lr, {
     momentum: c.momentum,
-    gains: { learningRate: c.etaP, beta: c.beta, signal: c.signal },
+    gains: { gainLearningRate: c.etaP, beta: c.beta, signal: c.signal },
     // Learning rate applied at the end: the inner-product signal is 1/lr
     // times the reference's, so the matching rate is eta_s * lr.
     scale: {
-      learningRate: c.normalize ? c.etaS : c.etaS * c.lr,
+      scaleLearningRate: c.normalize ? c.etaS : c.etaS * c.lr,
       normalize: c.normalize,
       perTensor: true,
     },

@@ -1,4 +1,18 @@
-import { chain, type GradientTransformation } from '@tfopt/core';
+import {
+  cocob,
+  dadaptAdamw,
+  dog,
+  mechanize,
+  prodigy,
+  readDAdaptD,
+  readDogEta,
+  readMechanicScale,
+  readProdigyD,
+  scheduleFreeAdamw,
+  scheduleFreeEvalParams,
+  scheduleFreeSgd,
+} from '@tfopt/contrib';
+import { chain, type GradientTransformation, type Tree } from '@tfopt/core';
 import {
   egAdam,
   egSgdm,
@@ -20,7 +34,11 @@ export interface MethodContext {
 
 /** Values read from an optimizer state between steps, for the plots. */
 export interface Probe {
-  /** The learned step-size scale (geometric mean when there is one per tensor). */
+  /**
+   * The learned step-size scale (geometric mean when there is one per
+   * tensor); for a learning-rate-free peer, its learned step-size quantity
+   * (Prodigy's and D-Adaptation's d, Mechanic's s, DoG's eta).
+   */
   readonly scale?: number;
   /** Mean, min and max of per-coordinate gains. */
   readonly gainMean?: number;
@@ -53,6 +71,12 @@ export interface MethodEntry {
   readonly build: (ctx: MethodContext) => GradientTransformation<any>;
   /** Read adaptation state; defaults to {@link probeEgState}. */
   readonly probe?: (state: unknown) => Probe;
+  /**
+   * The parameters to evaluate at, when they are not the trained ones
+   * (Schedule-Free trains at y and is evaluated at x); new tensors the
+   * caller disposes.
+   */
+  readonly evalParams?: (state: unknown, params: Tree) => Tree;
 }
 
 const ADAM_LR = 1e-3;
@@ -156,11 +180,11 @@ export const METHODS: readonly MethodEntry[] = [
     id: 'eg-adam-fast',
     label: 'EG-Adam (scale rate 0.01)',
     family: 'eg',
-    recipe: 'egAdam(lr, { scale: { learningRate: 0.01 } })',
+    recipe: 'egAdam(lr, { scale: { scaleLearningRate: 0.01 } })',
     defaultLr: ADAM_LR,
     lrShape: 'constant',
     base: 'adam',
-    build: ({ learningRate }) => egAdam(learningRate, { scale: { learningRate: 0.01 } }),
+    build: ({ learningRate }) => egAdam(learningRate, { scale: { scaleLearningRate: 0.01 } }),
   },
   {
     id: 'eg-sgdm',
@@ -192,7 +216,108 @@ export const METHODS: readonly MethodEntry[] = [
     base: 'sgdm',
     build: ({ learningRate }) => egSgdm(learningRate, { momentum: MOMENTUM, scale: false }),
   },
+  // Learning-rate-free peers at their published defaults (@tfopt/contrib, as optax.contrib).
+  {
+    id: 'mechanic-adam',
+    label: 'Mechanic (Adam)',
+    family: 'peer',
+    recipe: 'mechanize(adam(lr))',
+    defaultLr: ADAM_LR,
+    lrShape: 'constant',
+    build: ({ learningRate }) => mechanize(adam(learningRate)),
+    probe: (state) => ({ scale: readMechanicScale(state) }),
+  },
+  {
+    id: 'prodigy',
+    label: 'Prodigy',
+    family: 'peer',
+    recipe: 'prodigy(lr)',
+    defaultLr: 1,
+    lrShape: 'constant',
+    build: ({ learningRate }) => prodigy(learningRate),
+    probe: (state) => definedScale(readProdigyD(state)),
+  },
+  {
+    id: 'prodigy-cosine',
+    label: 'Prodigy + warmup-cosine',
+    family: 'peer',
+    recipe: 'prodigy(warmupCosineDecaySchedule(peak lr, 5% warmup, to 0))',
+    defaultLr: 1,
+    lrShape: 'warmup-cosine',
+    build: (ctx) => prodigy(cosineSchedule(ctx)),
+    probe: (state) => definedScale(readProdigyD(state)),
+  },
+  {
+    id: 'dadapt-adamw',
+    label: 'D-Adaptation AdamW',
+    family: 'peer',
+    recipe: 'dadaptAdamw(lr)',
+    defaultLr: 1,
+    lrShape: 'constant',
+    build: ({ learningRate }) => dadaptAdamw(learningRate),
+    probe: (state) => definedScale(readDAdaptD(state)),
+  },
+  {
+    id: 'dog',
+    label: 'DoG',
+    family: 'peer',
+    recipe: 'dog(lr)',
+    defaultLr: 1,
+    lrShape: 'constant',
+    build: ({ learningRate }) => dog(learningRate),
+    probe: (state) => definedScale(readDogEta(state)),
+  },
+  {
+    id: 'cocob',
+    label: 'COCOB',
+    family: 'peer',
+    recipe: 'cocob(lr)',
+    defaultLr: 1,
+    lrShape: 'constant',
+    build: ({ learningRate }) => cocob(learningRate),
+    probe: () => ({}),
+  },
+  {
+    id: 'sf-adamw',
+    label: 'Schedule-Free AdamW',
+    family: 'peer',
+    recipe: 'scheduleFreeAdamw(lr), evaluated at x',
+    defaultLr: 0.0025,
+    lrShape: 'constant',
+    build: ({ learningRate }) => scheduleFreeAdamw(learningRate),
+    probe: () => ({}),
+    evalParams: scheduleFreeEvalParams,
+  },
+  {
+    id: 'sf-adamw-warmup',
+    label: 'Schedule-Free AdamW + warmup',
+    family: 'peer',
+    recipe: 'scheduleFreeAdamw(lr, { warmupSteps: 5% of the run }), evaluated at x',
+    defaultLr: 0.0025,
+    lrShape: 'constant',
+    build: ({ learningRate, totalSteps }) =>
+      scheduleFreeAdamw(learningRate, {
+        warmupSteps: Math.max(1, Math.round(WARMUP_FRACTION * totalSteps)),
+      }),
+    probe: () => ({}),
+    evalParams: scheduleFreeEvalParams,
+  },
+  {
+    id: 'sf-sgd',
+    label: 'Schedule-Free SGD',
+    family: 'peer',
+    recipe: 'scheduleFreeSgd(lr), evaluated at x',
+    defaultLr: 1,
+    lrShape: 'constant',
+    build: ({ learningRate }) => scheduleFreeSgd(learningRate),
+    probe: () => ({}),
+    evalParams: scheduleFreeEvalParams,
+  },
 ];
+
+function definedScale(value: number | undefined): Probe {
+  return value === undefined ? {} : { scale: value };
+}
 
 /** The entry with this id; throws listing the known ids otherwise. */
 export function methodById(id: string): MethodEntry {

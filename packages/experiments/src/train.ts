@@ -175,8 +175,25 @@ export async function runOne(
   let window = 0;
   let windowCount = 0;
 
+  /** Evaluate at the method's evaluation parameters (Schedule-Free's x), then restore the trained ones. */
+  const evaluateAt = (set: Dataset): Evaluation => {
+    if (method.evalParams === undefined) return evaluate(model, set);
+    const trained = variables.map((v) => tf.clone(v));
+    const atEval = method.evalParams(state, params) as Record<string, tf.Tensor>;
+    try {
+      names.forEach((name, i) => {
+        (variables[i] as tf.Variable).assign(atEval[name] as tf.Tensor);
+      });
+      return evaluate(model, set);
+    } finally {
+      variables.forEach((v, i) => {
+        v.assign(trained[i] as tf.Tensor);
+      });
+      tf.dispose([trained, atEval as never]);
+    }
+  };
   const record = (step: number, angle: number, phase: number, set: Dataset): void => {
-    const result = evaluate(model, head(set, spec.evalSize));
+    const result = evaluateAt(head(set, spec.evalSize));
     evals.push({
       step,
       angle,
@@ -224,8 +241,8 @@ export async function runOne(
     onProgress?.(stepsDone);
     const lastAngle = angleAt(spec.shift, Math.max(1, stepsDone));
     const final = {
-      val: evaluate(model, data.valAt(lastAngle)),
-      test: evaluate(model, data.testAt(lastAngle)),
+      val: evaluateAt(data.valAt(lastAngle)),
+      test: evaluateAt(data.testAt(lastAngle)),
     };
     return { spec, steps, evals, final, diverged, stepsDone, wallMs: performance.now() - started };
   } finally {

@@ -317,7 +317,7 @@ describeEachBackend('TransformOptimizer checkpoints are bit-exact', (backend) =>
       ],
     });
     const optimizer = new TransformOptimizer(
-      injectLearningRate(egAdam, 0.02, { scale: { learningRate: 0.05 } }),
+      injectLearningRate(egAdam, 0.02, { scale: { scaleLearningRate: 0.05 } }),
     );
     a.compile({ optimizer, loss: 'meanSquaredError' });
     await a.fit(xs, ys, fit);

@@ -104,7 +104,7 @@ function quietWasmLeakCheck(backend: string): void {
 
 const OPTIMIZERS: [string, () => GradientTransformation<any>][] = [
   ['adam', () => adam(0.02)],
-  ['egAdam', () => egAdam(0.02, { scale: { learningRate: 0.05 } })],
+  ['egAdam', () => egAdam(0.02, { scale: { scaleLearningRate: 0.05 } })],
   ['egSgdm', () => egSgdm(0.05, { momentum: 0.9 })],
 ];
 

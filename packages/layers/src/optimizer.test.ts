@@ -223,7 +223,7 @@ describeEachBackend('TransformOptimizer with free variables', () => {
 
   it('continues exactly from getWeights in a new optimizer', async () => {
     const vars = makeVars();
-    const build = () => new TransformOptimizer(egAdam(0.05, { scale: { learningRate: 0.1 } }));
+    const build = () => new TransformOptimizer(egAdam(0.05, { scale: { scaleLearningRate: 0.1 } }));
     const first = build();
     for (let i = 0; i < 4; i++) stepOn(first, vars, ['a', 'b', 'c']);
     const at4 = snapshot(vars);

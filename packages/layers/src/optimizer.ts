@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { scheduleFreeEvalParams } from '@tfopt/contrib';
 import {
   collectTensors,
   detachState,
@@ -73,9 +74,9 @@ const UNIQUE_SUFFIX = /_\d+$/;
  * took no part in a step are kept aside, unchanged, and restored if the
  * variable comes back (their moments do not decay while away; shared entries
  * such as step counts keep counting). {@link TransformOptimizer.pruneState}
- * frees them. A state entry whose size follows the number of variables (as
- * with a per-tensor scale stored as one vector) cannot follow such a change;
- * that step throws.
+ * frees them. This holds for every entry of the state that is keyed like the
+ * variables, such as the per-tensor EG scale of `egGlobalScale({ perTensor:
+ * true })`, a tree of one scalar per variable: each variable keeps its own.
  *
  * Checkpoints: `getWeights` returns the whole state (each tensor as a
  * weight named after its path; numbers exactly, in the layout) and `getConfig` the
@@ -391,6 +392,80 @@ export class TransformOptimizer<S = unknown> extends tf.Optimizer {
    */
   getState(): S | undefined {
     return this.held.state as S | undefined;
+  }
+
+  /**
+   * For Schedule-Free transforms (`scheduleFree`, `scheduleFreeSgd`,
+   * `scheduleFreeAdamw` from `@tfopt/contrib`, alone or inside a chain): run
+   * `fn` with the trained variables set to the evaluation parameters
+   * `x = (y − (1 − b1)·z) / b1` (see `scheduleFreeEvalParams`), then put the
+   * training parameters `y` back, bit for bit, even when `fn` throws or its
+   * promise rejects. Use it around `model.evaluate`, `model.predict` or a
+   * `model.save` meant for inference. A checkpoint meant to resume training
+   * must be saved outside it, at `y`.
+   *
+   * The variables swapped are those of the last step; variables whose state
+   * is set aside (see {@link TransformOptimizer.inactiveVariables}) keep their
+   * values. Before the first step there is nothing to swap (`x` equals `y`)
+   * and `fn` runs as is. Do not train inside `fn`. Read the results you need
+   * inside `fn`: tensors computed there hold values at `x`.
+   *
+   * @param fn - Work to do at the evaluation parameters; may be async.
+   * @returns What `fn` returns (awaited).
+   * @throws When the transform's state holds no Schedule-Free state (or more than one).
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { scheduleFreeAdamw } from '@tfopt/contrib';
+   * import { TransformOptimizer } from '@tfopt/layers';
+   * const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [3] })] });
+   * const optimizer = new TransformOptimizer(scheduleFreeAdamw(0.01));
+   * model.compile({ optimizer, loss: 'meanSquaredError' });
+   * const xs = tf.randomNormal([32, 3]);
+   * const ys = tf.randomNormal([32, 1]);
+   * await model.fit(xs, ys, {
+   *   epochs: 3,
+   *   callbacks: {
+   *     onEpochEnd: async () => {
+   *       const loss = await optimizer.withEvaluationParams(async () => {
+   *         const l = model.evaluate(xs, ys) as tf.Scalar;
+   *         const value = (await l.data())[0];
+   *         l.dispose();
+   *         return value;
+   *       });
+   *       console.log('loss at x', loss);
+   *     },
+   *   },
+   * });
+   * ```
+   */
+  async withEvaluationParams<T>(fn: () => T | Promise<T>): Promise<T> {
+    const { names, state } = this.held;
+    if (state === undefined) return await fn();
+    const variables: Record<string, tf.Variable> = {};
+    for (const name of names) {
+      const v = tf.engine().registeredVariables[name];
+      if (v === undefined) {
+        throw new TfoptError(
+          `TransformOptimizer.withEvaluationParams: no tf.Variable named "${name}"`,
+        );
+      }
+      variables[name] = v;
+    }
+    const evaluation = scheduleFreeEvalParams(state, variables) as Record<string, tf.Tensor>;
+    // Handles of the training values: they share the data, so restoring is exact.
+    const training = names.map((name) => tf.keep(tf.clone(variables[name] as tf.Variable)));
+    try {
+      names.forEach((name) => {
+        (variables[name] as tf.Variable).assign(evaluation[name] as tf.Tensor);
+      });
+      return await fn();
+    } finally {
+      names.forEach((name, i) => {
+        (variables[name] as tf.Variable).assign(training[i] as tf.Tensor);
+      });
+      tf.dispose([training, evaluation]);
+    }
   }
 
   /** Names of the variables whose state is set aside (not in the last step). */

@@ -131,11 +131,11 @@ const TABLE: [string, () => GradientTransformation<any>][] = [
   ['rmsprop', () => rmsprop(0.01)],
   [
     'egGlobalScale',
-    () => chain(egGlobalScale({ learningRate: 0.1, perTensor: true }), scale(-0.1)),
+    () => chain(egGlobalScale({ scaleLearningRate: 0.1, perTensor: true }), scale(-0.1)),
   ],
-  ['egCoordinateGains', () => chain(egCoordinateGains({ learningRate: 0.1 }), scale(-0.1))],
+  ['egCoordinateGains', () => chain(egCoordinateGains({ gainLearningRate: 0.1 }), scale(-0.1))],
   ['hypergradientScale', () => chain(hypergradientScale(), scale(-0.1))],
-  ['egSgdm', () => egSgdm(0.05, { momentum: 0.8, scale: { learningRate: 0.1 } })],
+  ['egSgdm', () => egSgdm(0.05, { momentum: 0.8, scale: { scaleLearningRate: 0.1 } })],
   [
     'egAdam',
     () => egAdam(exponentialDecaySchedule({ initValue: 0.1, transitionSteps: 2, decayRate: 0.5 })),

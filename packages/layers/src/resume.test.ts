@@ -65,7 +65,7 @@ function heavyBall(decay: number, lr: number): GradientTransformation<any> {
 registerTransformFactory('tfoptTestHeavyBall', heavyBall);
 
 const CASES: [string, () => GradientTransformation<any>, number | undefined][] = [
-  ['egAdam', () => egAdam(0.02, { scale: { learningRate: 0.05 } }), undefined],
+  ['egAdam', () => egAdam(0.02, { scale: { scaleLearningRate: 0.05 } }), undefined],
   [
     'egSgdm with an injected learning rate changed before saving',
     () => injectLearningRate(egSgdm, 0.05, { momentum: 0.8 }),
@@ -163,7 +163,7 @@ describe('resume in a fresh node process', () => {
     const { xs, ys } = data();
     const a = model();
     const optimizer = new TransformOptimizer(
-      injectLearningRate(egAdam, 0.02, { scale: { learningRate: 0.05 } }),
+      injectLearningRate(egAdam, 0.02, { scale: { scaleLearningRate: 0.05 } }),
     );
     a.compile({ optimizer, loss: 'meanSquaredError' });
     await a.fit(xs, ys, FIT);
