@@ -25,7 +25,7 @@ import {
   positive,
 } from '@tfopt/core/options';
 
-/** Options of {@link dadaptAdamw}. @category Learning-rate free */
+/** Options of {@link dadaptAdamw}. @category Learning-rate-free */
 export interface DAdaptAdamWOptions {
   /** Decay of the first moment, in `[0, 1)`. Default `0.9` (optax `betas[0]`). */
   readonly b1?: number;
@@ -53,7 +53,7 @@ export interface DAdaptAdamWOptions {
  * State of {@link dadaptAdamw}. `d` and `numerator` are float32 scalar
  * tensors (as optax keeps them); read `d` with {@link readDAdaptD}.
  *
- * @category Learning-rate free
+ * @category Learning-rate-free
  */
 export interface DAdaptAdamWState {
   /** Updates done so far (0 before the first); a schedule is evaluated at it. */
@@ -121,7 +121,7 @@ function pick<T>(value: T | undefined, fallback: T): T {
  * @param learningRate - Multiplies the estimated step size: a number `>= 0` or a schedule of
  *   the step count. Default `1`; the authors recommend 1 as the peak of a decaying schedule.
  * @param options - See {@link DAdaptAdamWOptions}.
- * @category Learning-rate free
+ * @category Learning-rate-free
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
@@ -269,7 +269,7 @@ function isDAdaptState(value: unknown): value is DAdaptAdamWState {
  * `undefined` when there is none. Reads one number back from the tensor: use
  * it between steps (for logging and plots), not inside one.
  *
- * @category Learning-rate free
+ * @category Learning-rate-free
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';

@@ -30,7 +30,13 @@ import { addDecayedWeights, type MaskTree } from '@tfopt/transforms';
 // ---------------------------------------------------------------------------
 // Helpers shared by dog and dowg (not exported).
 
-type Mask = MaskTree | ((params: Tree) => MaskTree);
+/**
+ * Which parameters weight decay applies to: a boolean tree shaped like the
+ * params, or a function of the params returning one (as `addDecayedWeights`).
+ *
+ * @category Learning-rate-free
+ */
+export type WeightDecayMask = MaskTree | ((params: Tree) => MaskTree);
 
 /** Throw unless `update` was given the params; these methods measure the distance from x0. */
 function requireParams(owner: string, params: Tree | undefined): asserts params is Tree {
@@ -64,7 +70,7 @@ function checkTrees(owner: string, x0: Tree, updates: Tree, params: Tree): void 
 function weightDecayLink(
   owner: string,
   weightDecay: number | undefined,
-  mask: Mask | undefined,
+  mask: WeightDecayMask | undefined,
 ): GradientTransformation<EmptyState> | undefined {
   if (mask !== undefined && weightDecay === undefined) {
     throw new InvalidOptionError(owner, 'mask', mask, 'absent unless "weightDecay" is set');
@@ -176,7 +182,7 @@ export interface DogOptions {
    */
   readonly weightDecay?: number;
   /** Leaves to decay (see `addDecayedWeights`); needs `weightDecay`. Default: every leaf. */
-  readonly mask?: Mask;
+  readonly mask?: WeightDecayMask;
 }
 
 /**
@@ -504,7 +510,7 @@ export interface DowgOptions {
   /** Weight decay added to the gradient first, `g + weightDecay·x`. Default: none. */
   readonly weightDecay?: number;
   /** Leaves to decay (see `addDecayedWeights`); needs `weightDecay`. Default: every leaf. */
-  readonly mask?: Mask;
+  readonly mask?: WeightDecayMask;
 }
 
 /**

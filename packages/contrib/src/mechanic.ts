@@ -21,7 +21,7 @@ import {
   positiveInteger,
 } from '@tfopt/core/options';
 
-/** Options of {@link mechanize}. @category Learning-rate free */
+/** Options of {@link mechanize}. @category Learning-rate-free */
 export interface MechanizeOptions {
   /**
    * Mechanic's own weight decay (`λ` in the paper), `>= 0`. Default `1e-2`.
@@ -46,7 +46,7 @@ export interface MechanizeOptions {
 /**
  * State of {@link mechanize}.
  *
- * @category Learning-rate free
+ * @category Learning-rate-free
  */
 export interface MechanicState<B = unknown> {
   /** The base optimizer's state. */
@@ -116,7 +116,7 @@ const KNOWN = ['weightDecay', 'eps', 'sInit', 'numBetas'] as const;
  *
  * @param base - Any transform (its updates are the steps Mechanic rescales).
  * @param options - See {@link MechanizeOptions}.
- * @category Learning-rate free
+ * @category Learning-rate-free
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
@@ -247,7 +247,7 @@ function findMechanicStates(value: unknown): MechanicState[] {
  * state of `TransformOptimizer.getState()`). Throws when there is no Mechanic
  * state, or more than one, in `state`.
  *
- * @category Learning-rate free
+ * @category Learning-rate-free
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';

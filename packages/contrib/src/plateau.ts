@@ -17,7 +17,7 @@ import {
   positiveInteger,
 } from '@tfopt/core/options';
 
-/** Options of {@link reduceOnPlateau}. @category Learning-rate free */
+/** Options of {@link reduceOnPlateau}. @category Learning-rate-free */
 export interface ReduceOnPlateauOptions {
   /** Multiply the scale by this on a plateau, in `(0, 1)`. Default `0.1`. */
   readonly factor?: number;
@@ -38,7 +38,7 @@ export interface ReduceOnPlateauOptions {
 /**
  * State of {@link reduceOnPlateau}: plain numbers.
  *
- * @category Learning-rate free
+ * @category Learning-rate-free
  */
 export interface ReduceOnPlateauState {
   /** The factor the updates are multiplied by. */
@@ -116,7 +116,7 @@ function readLoss(loss: unknown): number {
  * several with `accumulationSize`) and the updates are rescaled.
  *
  * @param options - See {@link ReduceOnPlateauOptions}.
- * @category Learning-rate free
+ * @category Learning-rate-free
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';

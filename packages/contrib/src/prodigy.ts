@@ -26,7 +26,7 @@ import {
   positive,
 } from '@tfopt/core/options';
 
-/** Options of {@link prodigy}. @category Learning-rate free */
+/** Options of {@link prodigy}. @category Learning-rate-free */
 export interface ProdigyOptions {
   /** Decay of the first moment, in `[0, 1)`. Default `0.9` (optax `betas[0]`). */
   readonly b1?: number;
@@ -64,7 +64,7 @@ export interface ProdigyOptions {
  * float32 scalar tensors (as optax keeps them), so a step needs no read-back;
  * read `d` with {@link readProdigyD}.
  *
- * @category Learning-rate free
+ * @category Learning-rate-free
  */
 export interface ProdigyState {
   /** Updates done so far (0 before the first); a schedule is evaluated at it. */
@@ -155,7 +155,7 @@ function pick<T>(value: T | undefined, fallback: T): T {
  * @param learningRate - Multiplies the estimated step size: a number `>= 0` or a schedule of
  *   the step count. Default `1`. The authors recommend 1 as the peak of a decaying schedule.
  * @param options - See {@link ProdigyOptions}.
- * @category Learning-rate free
+ * @category Learning-rate-free
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
@@ -350,7 +350,7 @@ function isProdigyState(value: unknown): value is ProdigyState {
  * `undefined` when there is none. Reads one number back from the tensor:
  * use it between steps (for logging and plots), not inside one.
  *
- * @category Learning-rate free
+ * @category Learning-rate-free
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';

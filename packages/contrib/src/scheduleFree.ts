@@ -32,7 +32,7 @@ import {
   sgd,
 } from '@tfopt/transforms';
 
-/** Options of {@link scheduleFree}. @category Learning-rate free */
+/** Options of {@link scheduleFree}. @category Learning-rate-free */
 export interface ScheduleFreeOptions {
   /** Interpolation between the average `x` and the base iterate `z`, in `(0, 1]`. Default `0.9`. */
   readonly b1?: number;
@@ -43,7 +43,7 @@ export interface ScheduleFreeOptions {
 /**
  * State of {@link scheduleFree}.
  *
- * @category Learning-rate free
+ * @category Learning-rate-free
  */
 export interface ScheduleFreeState<B = unknown> {
   /** The interpolation `b1` (kept so that {@link scheduleFreeEvalParams} needs only the state). */
@@ -118,7 +118,7 @@ function averagingWeight(weight: number, total: number): number {
  * @param base - A transform without momentum (e.g. `sgd(lr)` without `momentum`).
  * @param learningRate - The base optimizer's learning rate: a number `>= 0` or a schedule.
  * @param options - See {@link ScheduleFreeOptions}.
- * @category Learning-rate free
+ * @category Learning-rate-free
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
@@ -244,7 +244,7 @@ function findScheduleFreeStates(value: unknown): ScheduleFreeState[] {
  *
  * @param state - A state holding exactly one Schedule-Free state.
  * @param params - The training params `y` (the tree the state was built for).
- * @category Learning-rate free
+ * @category Learning-rate-free
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
@@ -294,7 +294,7 @@ function withWarmup(
   return warmup(learningRate, warmupSteps);
 }
 
-/** Options of {@link scheduleFreeSgd}. @category Learning-rate free */
+/** Options of {@link scheduleFreeSgd}. @category Learning-rate-free */
 export interface ScheduleFreeSgdOptions extends ScheduleFreeOptions {
   /** Length of a linear warmup from 0 (needs a number learning rate), integer `>= 1`. Default: none. */
   readonly warmupSteps?: number;
@@ -319,7 +319,7 @@ export interface ScheduleFreeSgdOptions extends ScheduleFreeOptions {
  *
  * @param learningRate - A number `>= 0` or a schedule. Default `1`.
  * @param options - See {@link ScheduleFreeSgdOptions}.
- * @category Learning-rate free
+ * @category Learning-rate-free
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
@@ -354,7 +354,7 @@ export function scheduleFreeSgd(
   return withSpec(scheduleFree(inner, lr, { b1, weightLrPower }), owner, [learningRate, options]);
 }
 
-/** State of the bias-corrected RMS scaling inside {@link scheduleFreeAdamw}. @category Learning-rate free */
+/** State of the bias-corrected RMS scaling inside {@link scheduleFreeAdamw}. @category Learning-rate-free */
 export interface ScaleByRmsBiasCorrectedState {
   /** Updates done so far. */
   readonly count: number;
@@ -390,12 +390,12 @@ function scaleByRmsBiasCorrected(
   };
 }
 
-/** State of {@link scheduleFreeAdamw}. @category Learning-rate free */
+/** State of {@link scheduleFreeAdamw}. @category Learning-rate-free */
 export type ScheduleFreeAdamwState = ScheduleFreeState<
   readonly [ScaleByRmsBiasCorrectedState, EmptyState, ScaleByScheduleState]
 >;
 
-/** Options of {@link scheduleFreeAdamw}. @category Learning-rate free */
+/** Options of {@link scheduleFreeAdamw}. @category Learning-rate-free */
 export interface ScheduleFreeAdamwOptions extends ScheduleFreeOptions {
   /** Length of a linear warmup from 0 (needs a number learning rate), integer `>= 1`. Default: none. */
   readonly warmupSteps?: number;
@@ -425,7 +425,7 @@ export interface ScheduleFreeAdamwOptions extends ScheduleFreeOptions {
  *
  * @param learningRate - A number `>= 0` or a schedule. Default `0.0025`.
  * @param options - See {@link ScheduleFreeAdamwOptions}.
- * @category Learning-rate free
+ * @category Learning-rate-free
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
