@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   assertSameStructure,
   evaluateSchedule,
+  findInState,
   type GradientTransformation,
   InvalidOptionError,
   isPlainRecord,
@@ -279,19 +280,6 @@ function isDAdaptState(value: unknown): value is DAdaptAdamWState {
  * ```
  */
 export function readDAdaptD(state: unknown): number | undefined {
-  const seen = new Set<unknown>();
-  const walk = (node: unknown): DAdaptAdamWState | undefined => {
-    if (typeof node !== 'object' || node === null || isTensor(node) || seen.has(node)) {
-      return undefined;
-    }
-    seen.add(node);
-    if (isDAdaptState(node)) return node;
-    for (const child of Array.isArray(node) ? node : Object.values(node)) {
-      const found = walk(child);
-      if (found !== undefined) return found;
-    }
-    return undefined;
-  };
-  const found = walk(state);
+  const found = findInState(state, isDAdaptState)[0];
   return found === undefined ? undefined : (found.d.dataSync()[0] as number);
 }

@@ -3,6 +3,7 @@ import {
   assertSameStructure,
   type EmptyState,
   evaluateSchedule,
+  findInState,
   type GradientTransformation,
   InvalidOptionError,
   isPlainRecord,
@@ -411,22 +412,6 @@ function isDogState(x: unknown): x is DogState {
 }
 
 /** The first state record anywhere in `value` (chains, injectHyperparams, optimizer states) that passes `test`. */
-function findState<T>(value: unknown, test: (x: unknown) => x is T): T | undefined {
-  const seen = new Set<unknown>();
-  const walk = (node: unknown): T | undefined => {
-    if (test(node)) return node;
-    if (node === null || typeof node !== 'object' || isTensor(node) || seen.has(node)) {
-      return undefined;
-    }
-    seen.add(node);
-    for (const child of Array.isArray(node) ? node : Object.values(node)) {
-      const found = walk(child);
-      if (found !== undefined) return found;
-    }
-    return undefined;
-  };
-  return walk(value);
-}
 
 function scalarValue(t: tf.Tensor): number {
   return t.dataSync()[0] as number;
@@ -453,7 +438,7 @@ function scalarValue(t: tf.Tensor): number {
  * ```
  */
 export function readDogEta(state: unknown): number | undefined {
-  const found = findState(state, isDogState);
+  const found = findInState(state, isDogState)[0];
   if (found === undefined) return undefined;
   if (!isTensor(found.eta)) {
     throw new TfoptError(
@@ -481,7 +466,7 @@ export function readDogEta(state: unknown): number | undefined {
  * ```
  */
 export function readDogEtas(state: unknown): Record<string, number> | undefined {
-  const found = findState(state, isDogState);
+  const found = findInState(state, isDogState)[0];
   if (found === undefined) return undefined;
   const paths = treeFlatten(found.x0).map((l) => l.path);
   if (isTensor(found.eta)) {
@@ -652,6 +637,6 @@ function isDowgState(x: unknown): x is DowgState {
  * ```
  */
 export function readDowgEta(state: unknown): number | undefined {
-  const found = findState(state, isDowgState);
+  const found = findInState(state, isDowgState)[0];
   return found === undefined ? undefined : scalarValue(found.eta);
 }

@@ -1,5 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { InvalidOptionError, step, type Tree, treeDispose } from '@tfopt/core';
+import {
+  type GradientTransformation,
+  InvalidOptionError,
+  type StateOf,
+  type StepResult,
+  step,
+  type Tree,
+  treeDispose,
+} from '@tfopt/core';
 import { describeEachBackend, expectArrayClose, values } from '@tfopt/testing';
 import { adam, sgd } from '@tfopt/transforms';
 import { expect, it } from 'vitest';
@@ -216,7 +224,7 @@ describeEachBackend('mechanize', () => {
     const before = tf.memory().numTensors;
     const tx = mechanize(sgd(1), { numBetas: 2, sInit: 0.2 });
     let params: Tree = { w: tf.tensor1d([1, 2]) };
-    let state = tx.init(params);
+    let state: StateOf<typeof tx> = tx.init(params);
     expect(readMechanicScale(state)).toBeCloseTo(0.4, 7);
     const tol = { rtol: 1e-6, atol: 1e-7 };
     const expected = [
@@ -225,7 +233,7 @@ describeEachBackend('mechanize', () => {
     ];
     for (const e of expected) {
       const g = { w: tf.tensor1d(e.g) };
-      const next = step(tx, params, g, state);
+      const next: StepResult<StateOf<typeof tx>> = step(tx, params, g, state);
       treeDispose([g, params]);
       params = next.params;
       state = next.state;
@@ -311,7 +319,7 @@ describeEachBackend('mechanize', () => {
       //   of the STEPS steps checks the update rule itself at rtol 1e-5, atol 1e-6 (scale: rtol
       //   1e-4), all along the trajectory.
       const before = tf.memory().numTensors;
-      const tx = c.tx();
+      const tx: GradientTransformation<any> = c.tx();
       const free = c.ref();
       const forced = c.ref();
       let params: { w: tf.Tensor; b: tf.Tensor } = {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  findInState,
   type GradientTransformation,
   InvalidOptionError,
   isPlainRecord,
@@ -225,21 +226,6 @@ function isMechanicState(node: unknown): node is MechanicState {
 }
 
 /** Every Mechanic state in `value` (depth first, outermost first). */
-function findMechanicStates(value: unknown): MechanicState[] {
-  const found: MechanicState[] = [];
-  const walk = (node: unknown): void => {
-    if (isMechanicState(node)) {
-      found.push(node);
-      walk(node.baseState);
-    } else if (Array.isArray(node)) {
-      for (const child of node) walk(child);
-    } else if (isPlainRecord(node)) {
-      for (const child of Object.values(node)) walk(child);
-    }
-  };
-  walk(value);
-  return found;
-}
 
 /**
  * The scale Mechanic applies, `Σ s_i`, as a number (one read-back), from the
@@ -259,7 +245,7 @@ function findMechanicStates(value: unknown): MechanicState[] {
  * ```
  */
 export function readMechanicScale(state: unknown): number {
-  const found = findMechanicStates(state);
+  const found = findInState(state, isMechanicState);
   if (found.length !== 1) {
     throw new TfoptError(
       `readMechanicScale: expected one mechanize state in the given state, found ${found.length}`,

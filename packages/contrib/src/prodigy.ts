@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   assertSameStructure,
   evaluateSchedule,
+  findInState,
   type GradientTransformation,
   InvalidOptionError,
   isPlainRecord,
@@ -317,22 +318,6 @@ function hasExactKeys(value: unknown, keys: readonly string[]): value is Record<
 }
 
 /** Depth-first search of arrays and plain records for the first value that `match` accepts. */
-function findFirst(state: unknown, match: (value: unknown) => boolean): unknown {
-  const seen = new Set<unknown>();
-  const walk = (node: unknown): unknown => {
-    if (typeof node !== 'object' || node === null || isTensor(node) || seen.has(node)) {
-      return undefined;
-    }
-    seen.add(node);
-    if (match(node)) return node;
-    for (const child of Array.isArray(node) ? node : Object.values(node)) {
-      const found = walk(child);
-      if (found !== undefined) return found;
-    }
-    return undefined;
-  };
-  return walk(state);
-}
 
 function isProdigyState(value: unknown): value is ProdigyState {
   return (
@@ -360,6 +345,6 @@ function isProdigyState(value: unknown): value is ProdigyState {
  * ```
  */
 export function readProdigyD(state: unknown): number | undefined {
-  const found = findFirst(state, isProdigyState) as ProdigyState | undefined;
+  const found = findInState(state, isProdigyState)[0];
   return found === undefined ? undefined : (found.d.dataSync()[0] as number);
 }

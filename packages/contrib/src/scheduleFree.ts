@@ -3,6 +3,7 @@ import {
   chain,
   type EmptyState,
   evaluateSchedule,
+  findInState,
   type GradientTransformation,
   InvalidOptionError,
   isPlainRecord,
@@ -218,22 +219,6 @@ function isScheduleFreeState(node: unknown): node is ScheduleFreeState {
   );
 }
 
-function findScheduleFreeStates(value: unknown): ScheduleFreeState[] {
-  const found: ScheduleFreeState[] = [];
-  const walk = (node: unknown): void => {
-    if (isScheduleFreeState(node)) {
-      found.push(node);
-      walk(node.baseState);
-    } else if (Array.isArray(node)) {
-      for (const child of node) walk(child);
-    } else if (isPlainRecord(node)) {
-      for (const child of Object.values(node)) walk(child);
-    }
-  };
-  walk(value);
-  return found;
-}
-
 /**
  * The parameters to evaluate a Schedule-Free model at,
  * `x = (y − (1 − b1)·z) / b1`, from the training params `y` and the state of
@@ -257,7 +242,7 @@ function findScheduleFreeStates(value: unknown): ScheduleFreeState[] {
  * ```
  */
 export function scheduleFreeEvalParams(state: unknown, params: Tree): Tree {
-  const found = findScheduleFreeStates(state);
+  const found = findInState(state, isScheduleFreeState);
   if (found.length !== 1) {
     throw new TfoptError(
       `scheduleFreeEvalParams: expected one scheduleFree state in the given state, found ${found.length}`,

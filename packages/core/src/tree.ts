@@ -471,3 +471,36 @@ export function collectTensors(value: unknown): tf.Tensor[] {
 export function treeDispose(value: unknown): void {
   for (const t of collectTensors(value)) if (!t.isDisposed) t.dispose();
 }
+
+/**
+ * Every part of an optimizer state that `match` accepts, depth first through
+ * arrays and plain records (object keys in canonical order), looking inside
+ * accepted parts too, never inside tensors. This is the one way tfopt's
+ * readers (`readEgScale`, `readProdigyD`, `scheduleFreeEvalParams`, ...) find
+ * their transform's record in a state of any nesting: a chain's tuple,
+ * `injectHyperparams`' `inner`, a wrapper's base state, or the state a
+ * `TransformOptimizer` holds.
+ *
+ * @category Trees
+ * @example
+ * ```ts
+ * import { findInState, isPlainRecord } from '@tfopt/core';
+ * const state = [{ count: 3 }, { inner: [{ count: 7 }] }];
+ * const isCounter = (x: unknown): x is { count: number } =>
+ *   isPlainRecord(x) && typeof x.count === 'number';
+ * console.log(findInState(state, isCounter).map((s) => s.count)); // [3, 7]
+ * ```
+ */
+export function findInState<T>(state: unknown, match: (node: unknown) => node is T): T[] {
+  const found: T[] = [];
+  const seen = new Set<unknown>();
+  const walk = (node: unknown): void => {
+    if (typeof node !== 'object' || node === null || isTensor(node) || seen.has(node)) return;
+    seen.add(node);
+    if (match(node)) found.push(node);
+    if (Array.isArray(node)) for (const child of node) walk(child);
+    else if (isPlainRecord(node)) for (const key of treeKeys(node)) walk(node[key]);
+  };
+  walk(state);
+  return found;
+}

@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { isPlainRecord, isTensor, type Tree, treeFlatten, treeLeaves } from '@tfopt/core';
+import {
+  findInState,
+  isPlainRecord,
+  isTensor,
+  type Tree,
+  treeFlatten,
+  treeLeaves,
+} from '@tfopt/core';
 import type { EgCoordinateGainsState } from './coordinateGains.js';
 import type { EgGlobalScaleState } from './globalScale.js';
 import type { HypergradientScaleState } from './hypergradient.js';
@@ -35,22 +42,6 @@ export function isHypergradientScaleState(value: unknown): value is Hypergradien
   return hasExactKeys(value, ['alpha', 'previous']) && isMultipliers(value.alpha);
 }
 
-/** Depth-first search of arrays and plain objects, not descending into matches or tensors. */
-function findAll<T>(state: unknown, match: (value: unknown) => value is T): T[] {
-  const found: T[] = [];
-  const walk = (node: unknown): void => {
-    if (match(node)) {
-      found.push(node);
-    } else if (Array.isArray(node)) {
-      for (const child of node) walk(child);
-    } else if (typeof node === 'object' && node !== null && !isTensor(node)) {
-      for (const child of Object.values(node)) walk(child);
-    }
-  };
-  walk(state);
-  return found;
-}
-
 /**
  * The first {@link egGlobalScale} state inside any optimizer state (a chain's
  * tuple, nested chains, wrapper records), depth first; `undefined` if none.
@@ -58,7 +49,7 @@ function findAll<T>(state: unknown, match: (value: unknown) => value is T): T[] 
  * @category State
  */
 export function findEgGlobalScaleState(state: unknown): EgGlobalScaleState | undefined {
-  return findAll(state, isEgGlobalScaleState)[0];
+  return findInState(state, isEgGlobalScaleState)[0];
 }
 
 /**
@@ -68,7 +59,7 @@ export function findEgGlobalScaleState(state: unknown): EgGlobalScaleState | und
  * @category State
  */
 export function findEgCoordinateGainsState(state: unknown): EgCoordinateGainsState | undefined {
-  return findAll(state, isEgCoordinateGainsState)[0];
+  return findInState(state, isEgCoordinateGainsState)[0];
 }
 
 /**
@@ -78,7 +69,7 @@ export function findEgCoordinateGainsState(state: unknown): EgCoordinateGainsSta
  * @category State
  */
 export function findHypergradientScaleState(state: unknown): HypergradientScaleState | undefined {
-  return findAll(state, isHypergradientScaleState)[0];
+  return findInState(state, isHypergradientScaleState)[0];
 }
 
 /** The scalars of a multiplier tree in canonical order, with one read-back. */

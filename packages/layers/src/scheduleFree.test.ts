@@ -27,7 +27,6 @@ function weights(m: tf.LayersModel): number[][] {
 }
 
 /** x = (y − (1 − b1)·z) / b1 computed by hand, in float64, for each weight of the model. */
-// biome-ignore lint/suspicious/noExplicitAny: any transform's optimizer
 function handX(m: tf.LayersModel, optimizer: TransformOptimizer<any>): number[][] {
   const state = optimizer.getState() as ScheduleFreeState;
   const b1 = state.b1;
