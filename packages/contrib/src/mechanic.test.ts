@@ -280,9 +280,10 @@ describeEachBackend('mechanize', () => {
     const s = tx.init(p);
     expect(() => tx.update(p, s)).toThrow(/mechanize: update needs the params/);
     expect(() => readMechanicScale({ count: 1 })).toThrow(/found 0/);
-    expect(() => readMechanicScale([s, s])).toThrow(/found 2/);
+    const other = tx.init(p);
+    expect(() => readMechanicScale([s, other])).toThrow(/found 2/);
     expect(readMechanicScale([{ other: 1 }, { inner: s }])).toBeCloseTo(6e-6, 12);
-    treeDispose([p, s]);
+    treeDispose([p, s, other]);
   });
 
   const cases = [

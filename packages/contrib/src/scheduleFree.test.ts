@@ -498,7 +498,9 @@ describeEachBackend('scheduleFree', () => {
     const p = { w: tf.tensor1d([1, 2]) };
     const s = scheduleFreeSgd(0.1).init(p);
     expect(() => scheduleFreeEvalParams({ count: 1 }, p)).toThrow(/found 0/);
-    expect(() => scheduleFreeEvalParams([s, s], p)).toThrow(/found 2/);
+    const other = scheduleFreeSgd(0.1).init(p);
+    expect(() => scheduleFreeEvalParams([s, other], p)).toThrow(/found 2/);
+    treeDispose(other);
     const nested = scheduleFree(scheduleFreeSgd(0.1), 0.1);
     const ns = nested.init(p);
     expect(() => scheduleFreeEvalParams(ns, p)).toThrow(/found 2/);
