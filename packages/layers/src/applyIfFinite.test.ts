@@ -1,7 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { chain, type GradientTransformation, injectLearningRate } from '@tfopt/core';
 import { describeEachBackend, expectArrayClose, values } from '@tfopt/testing';
-import { REGRESSION_FIT, regressionData, regressionModel } from '@tfopt/testing/layers';
+import {
+  quietWasmLeakCheck,
+  REGRESSION_FIT,
+  regressionData,
+  regressionModel,
+  saveWithOptimizer as save,
+  modelWeights as weights,
+} from '@tfopt/testing/layers';
 import {
   type ApplyIfFiniteState,
   adam,
@@ -10,7 +17,7 @@ import {
   scale,
   sgd,
 } from '@tfopt/transforms';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
   getTransformFactory,
   registeredTransformFactories,
@@ -18,16 +25,6 @@ import {
   transformFromJson,
   transformToJson,
 } from './index.js';
-
-/** As in fit.test.ts: tfjs's test-mode leak check misfires on wasm's fused matMul in training. */
-function quietWasmLeakCheck(backend: string): void {
-  beforeAll(() => {
-    if (backend === 'wasm') tf.env().set('IS_TEST', false);
-  });
-  afterAll(() => {
-    tf.env().set('IS_TEST', true);
-  });
-}
 
 function counts(state: unknown): [number, number, boolean] {
   const s = state as ApplyIfFiniteState;
@@ -38,29 +35,11 @@ const data = regressionData;
 const model = regressionModel;
 const FIT = REGRESSION_FIT;
 
-function weights(m: tf.LayersModel): number[][] {
-  return m.getWeights().map((w) => Array.from(w.dataSync()));
-}
-
 function expectWeightsClose(actual: number[][], expected: number[][]): void {
   expect(actual.length).toBe(expected.length);
   actual.forEach((w, i) => {
     expectArrayClose(w, expected[i]!, { rtol: 1e-5, atol: 1e-6 }, `weight ${i}`);
   });
-}
-
-/** What model.save writes, with its JSON part through text as a file would have it. */
-async function save(m: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
-  let artifacts: tf.io.ModelArtifacts | undefined;
-  await m.save(
-    tf.io.withSaveHandler(async (a) => {
-      artifacts = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-    { includeOptimizer: true },
-  );
-  const { weightData, ...json } = artifacts!;
-  return { ...JSON.parse(JSON.stringify(json)), weightData };
 }
 
 it('applyIfFinite is a registered factory', () => {

@@ -8,8 +8,9 @@ import {
 } from '@tfopt/core';
 import { egAdam } from '@tfopt/eg';
 import { describeEachBackend, expectArrayClose, values } from '@tfopt/testing';
+import { quietWasmLeakCheck } from '@tfopt/testing/layers';
 import { sgd } from '@tfopt/transforms';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { decodeValue, encodeValue, type NamedTensor, SKELETON_NAME } from './checkpoint.js';
 import { TransformOptimizer } from './index.js';
 
@@ -228,16 +229,6 @@ function oddState(): GradientTransformation<any> {
     }),
     update: (updates, state) => [updates, state],
   };
-}
-
-/** As in resume.test.ts: tfjs's test-mode leak check misfires on wasm's fused matMul in training. */
-function quietWasmLeakCheck(backend: string): void {
-  beforeAll(() => {
-    if (backend === 'wasm') tf.env().set('IS_TEST', false);
-  });
-  afterAll(() => {
-    tf.env().set('IS_TEST', true);
-  });
 }
 
 describeEachBackend('TransformOptimizer checkpoints are bit-exact', (backend) => {

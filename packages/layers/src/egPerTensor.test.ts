@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { joinPath, stepVariables, treeDispose } from '@tfopt/core';
 import { type EgSgdmState, egSgdm, readEgScaleByPath } from '@tfopt/eg';
 import { describeEachBackend, expectArrayClose } from '@tfopt/testing';
-import { regressionData, regressionModel } from '@tfopt/testing/layers';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { quietWasmLeakCheck, regressionData, regressionModel } from '@tfopt/testing/layers';
+import { expect, it } from 'vitest';
 import { TransformOptimizer } from './index.js';
 
 // A per-tensor EG scale is a tree of scalars keyed like the variables, so
@@ -31,16 +31,6 @@ const tol = { rtol: 1e-5, atol: 1e-6 };
 /** The names of the trainable variables of one layer, as the optimizer keys them. */
 const namesOf = (layer: tf.layers.Layer): string[] =>
   layer.trainableWeights.map((w) => (w.read() as tf.Variable).name);
-
-/** As in fit.test.ts: tfjs's test-mode leak check misfires on wasm's fused matMul in training. */
-function quietWasmLeakCheck(backend: string): void {
-  beforeAll(() => {
-    if (backend === 'wasm') tf.env().set('IS_TEST', false);
-  });
-  afterAll(() => {
-    tf.env().set('IS_TEST', true);
-  });
-}
 
 describeEachBackend('per-tensor EG scale across a layer freeze', (backend) => {
   quietWasmLeakCheck(backend);

@@ -2,8 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { chain, type GradientTransformation, stateless } from '@tfopt/core';
 import { egAdam, egSgdm, readEgScale } from '@tfopt/eg';
 import { describeEachBackend, expectArrayClose } from '@tfopt/testing';
+import { quietWasmLeakCheck } from '@tfopt/testing/layers';
 import { adam, sgd } from '@tfopt/transforms';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TransformOptimizer } from './index.js';
 
 /** Deterministic numbers in [-1, 1), the same on every backend. */
@@ -85,20 +86,6 @@ function expectModelsClose(
     layer.getWeights().forEach((w, i) => {
       expectArrayClose(w.dataSync(), wb[i]!.dataSync(), tol, `layer ${li} weight ${i}`);
     });
-  });
-}
-
-/**
- * tfjs's test-mode kernel leak check misfires on tfjs-backend-wasm's fused
- * matMul during training (with tf.train optimizers too; tf.memory stays flat),
- * so it is off for the wasm runs of whole models.
- */
-function quietWasmLeakCheck(backend: string): void {
-  beforeAll(() => {
-    if (backend === 'wasm') tf.env().set('IS_TEST', false);
-  });
-  afterAll(() => {
-    tf.env().set('IS_TEST', true);
   });
 }
 

@@ -20,38 +20,17 @@ import {
 } from '@tfopt/contrib';
 import { chain, type GradientTransformation } from '@tfopt/core';
 import { describeEachBackend, expectArrayClose } from '@tfopt/testing';
-import { REGRESSION_FIT, regressionData, regressionModel } from '@tfopt/testing/layers';
+import {
+  quietWasmLeakCheck,
+  REGRESSION_FIT,
+  regressionData,
+  regressionModel,
+  saveWithOptimizer as save,
+  modelWeights as weights,
+} from '@tfopt/testing/layers';
 import { adam } from '@tfopt/transforms';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { TransformOptimizer } from './index.js';
-
-/** As in fit.test.ts: tfjs's test-mode leak check misfires on wasm's fused matMul in training. */
-function quietWasmLeakCheck(backend: string): void {
-  beforeAll(() => {
-    if (backend === 'wasm') tf.env().set('IS_TEST', false);
-  });
-  afterAll(() => {
-    tf.env().set('IS_TEST', true);
-  });
-}
-
-/** What model.save writes, with its JSON part through text as a file would have it. */
-async function save(m: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
-  let artifacts: tf.io.ModelArtifacts | undefined;
-  await m.save(
-    tf.io.withSaveHandler(async (a) => {
-      artifacts = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-    { includeOptimizer: true },
-  );
-  const { weightData, ...json } = artifacts!;
-  return { ...JSON.parse(JSON.stringify(json)), weightData };
-}
-
-function weights(m: tf.LayersModel): number[][] {
-  return m.getWeights().map((w) => Array.from(w.dataSync()));
-}
 
 function expectWeightsClose(actual: number[][], expected: number[][]): void {
   expect(actual.length).toBe(expected.length);

@@ -1,29 +1,21 @@
 import * as tf from '@tensorflow/tfjs';
 import { type ScheduleFreeState, scheduleFreeAdamw, scheduleFreeSgd } from '@tfopt/contrib';
 import { describeEachBackend, expectArrayClose } from '@tfopt/testing';
-import { REGRESSION_FIT, regressionData, regressionModel } from '@tfopt/testing/layers';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  quietWasmLeakCheck,
+  REGRESSION_FIT,
+  regressionData,
+  regressionModel,
+  modelWeights as weights,
+} from '@tfopt/testing/layers';
+import { expect, it } from 'vitest';
 import { TransformOptimizer } from './index.js';
-
-/** As in fit.test.ts: tfjs's test-mode leak check misfires on wasm's fused matMul in training. */
-function quietWasmLeakCheck(backend: string): void {
-  beforeAll(() => {
-    if (backend === 'wasm') tf.env().set('IS_TEST', false);
-  });
-  afterAll(() => {
-    tf.env().set('IS_TEST', true);
-  });
-}
 
 /** The model's weights as raw float32 bit patterns (for bit-for-bit comparisons). */
 function bits(m: tf.LayersModel): number[][] {
   return m
     .getWeights()
     .map((w) => Array.from(new Uint32Array(new Float32Array(w.dataSync()).buffer)));
-}
-
-function weights(m: tf.LayersModel): number[][] {
-  return m.getWeights().map((w) => Array.from(w.dataSync()));
 }
 
 /** x = (y − (1 − b1)·z) / b1 computed by hand, in float64, for each weight of the model. */

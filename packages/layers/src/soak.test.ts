@@ -11,7 +11,8 @@ import {
   soakSteps,
   soakTimeout,
 } from '@tfopt/testing';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { quietWasmLeakCheck } from '@tfopt/testing/layers';
+import { expect, it } from 'vitest';
 import { TransformOptimizer } from './index.js';
 
 // Soak: long training runs of a tiny tf.sequential model through
@@ -41,16 +42,6 @@ function makeModel(): tf.Sequential {
       }),
       tf.layers.dense({ units: 4, kernelInitializer: tf.initializers.glorotUniform({ seed: 12 }) }),
     ],
-  });
-}
-
-/** As in fit.test.ts: tfjs's test-mode leak check misfires on wasm's fused matMul in training. */
-function quietWasmLeakCheck(backend: string): void {
-  beforeAll(() => {
-    if (backend === 'wasm') tf.env().set('IS_TEST', false);
-  });
-  afterAll(() => {
-    tf.env().set('IS_TEST', true);
   });
 }
 

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll } from 'vitest';
 
 // Fixtures for the tfjs-layers tests (import from '@tfopt/testing/layers', so
 // that packages without tfjs-layers never load it).
@@ -39,3 +40,36 @@ export function regressionModel(): tf.Sequential {
 
 /** Two epochs of the three batches, in order. */
 export const REGRESSION_FIT = { epochs: 2, batchSize: 16, shuffle: false, verbose: 0 } as const;
+
+/**
+ * Turn tfjs's test-mode leak check off on wasm for the suite: it misfires on
+ * wasm's fused matMul during training (the tests count tensors themselves).
+ */
+export function quietWasmLeakCheck(backend: string): void {
+  beforeAll(() => {
+    if (backend === 'wasm') tf.env().set('IS_TEST', false);
+  });
+  afterAll(() => {
+    tf.env().set('IS_TEST', true);
+  });
+}
+
+/** What `model.save` writes with the optimizer, its JSON part through text as a file would have it. */
+export async function saveWithOptimizer(m: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
+  let artifacts: tf.io.ModelArtifacts | undefined;
+  await m.save(
+    tf.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+    { includeOptimizer: true },
+  );
+  if (artifacts === undefined) throw new Error('model.save wrote nothing');
+  const { weightData, ...json } = artifacts;
+  return { ...JSON.parse(JSON.stringify(json)), weightData };
+}
+
+/** The model's weights as plain arrays, for exact comparison. */
+export function modelWeights(m: tf.LayersModel): number[][] {
+  return m.getWeights().map((w) => Array.from(w.dataSync()));
+}
