@@ -25,6 +25,7 @@ import {
   positive,
 } from '@tfopt/core/options';
 import { addDecayedWeights, type MaskTree } from '@tfopt/transforms';
+import { requireParams } from './common.js';
 
 /** Options of {@link cocob}. @category Learning-rate-free */
 export interface CocobOptions {
@@ -158,13 +159,7 @@ export function cocob(
         reward: treeZerosLike(params),
       })),
     update: (updates, state, params) => {
-      if (params === undefined) {
-        throw new TfoptError(
-          `${owner}: update needs the current params (it bets on their distance from the initial ` +
-            'params x0); pass them as the third argument of update (step, stepVariables and ' +
-            'TransformOptimizer do)',
-        );
-      }
+      requireParams(owner, params, 'it bets on their distance from the initial params x0');
       if (!isCocobState(state)) {
         throw new TfoptError(
           `${owner}: expected a state { count, x0, negGradSum, maxAbsGrad, absGradSum, reward }; was it built by this transform's init?`,

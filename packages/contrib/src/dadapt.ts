@@ -4,11 +4,9 @@ import {
   evaluateSchedule,
   findInState,
   type GradientTransformation,
-  InvalidOptionError,
   isPlainRecord,
   isTensor,
   type ScalarOrSchedule,
-  TfoptError,
   type Tree,
   tidy,
   treeMap,
@@ -25,6 +23,7 @@ import {
   numberOrFunction,
   positive,
 } from '@tfopt/core/options';
+import { checkGrowthRate, pick, requireParams } from './common.js';
 
 /** Options of {@link dadaptAdamw}. @category Learning-rate-free */
 export interface DAdaptAdamWOptions {
@@ -73,10 +72,6 @@ export interface DAdaptAdamWState {
 
 const OWNER = 'dadaptAdamw';
 const KNOWN = ['b1', 'b2', 'eps', 'd0', 'weightDecay', 'biasCorrection', 'growthRate'] as const;
-
-function pick<T>(value: T | undefined, fallback: T): T {
-  return value === undefined ? fallback : value;
-}
 
 /**
  * D-Adaptation AdamW (Defazio & Mishchenko, 2023, "Learning-Rate-Free
@@ -160,10 +155,7 @@ export function dadaptAdamw(
     weightDecay: [weightDecay, nonNegative],
     biasCorrection: [biasCorrection, boolean],
   });
-  const growthRate = pick(o.growthRate, Number.POSITIVE_INFINITY);
-  if (typeof growthRate !== 'number' || Number.isNaN(growthRate) || growthRate < 1) {
-    throw new InvalidOptionError(OWNER, 'growthRate', growthRate, 'a number >= 1 (or Infinity)');
-  }
+  const growthRate = checkGrowthRate(OWNER, pick(o.growthRate, Number.POSITIVE_INFINITY));
   const sb2 = Math.sqrt(b2);
 
   return withSpec(
@@ -178,11 +170,7 @@ export function dadaptAdamw(
           s: treeZerosLike(params),
         })),
       update: (updates, state, params) => {
-        if (params === undefined) {
-          throw new TfoptError(
-            'dadaptAdamw: update needs the current params (its weight decay uses x); call update(updates, state, params), as step, stepVariables and TransformOptimizer do',
-          );
-        }
+        requireParams(OWNER, params, 'its weight decay uses x');
         assertSameStructure(updates, params, ['updates', 'params']);
         const lr = evaluateSchedule(learningRate, state.count, 'dadaptAdamw: learningRate');
         return tidy(() => {

@@ -27,6 +27,7 @@ import {
   positive,
 } from '@tfopt/core/options';
 import { addDecayedWeights, type MaskTree } from '@tfopt/transforms';
+import { requireParams } from './common.js';
 
 // ---------------------------------------------------------------------------
 // Helpers shared by dog and dowg (not exported).
@@ -38,17 +39,6 @@ import { addDecayedWeights, type MaskTree } from '@tfopt/transforms';
  * @category Learning-rate-free
  */
 export type WeightDecayMask = MaskTree | ((params: Tree) => MaskTree);
-
-/** Throw unless `update` was given the params; these methods measure the distance from x0. */
-function requireParams(owner: string, params: Tree | undefined): asserts params is Tree {
-  if (params === undefined) {
-    throw new TfoptError(
-      `${owner}: update needs the current params (it measures their distance from the initial ` +
-        'params x0); pass them as the third argument of update (step, stepVariables and ' +
-        'TransformOptimizer do)',
-    );
-  }
-}
 
 /** Check updates and params against the state's x0, naming the transform. */
 function checkTrees(owner: string, x0: Tree, updates: Tree, params: Tree): void {
@@ -339,7 +329,7 @@ export function dog(
         };
       }),
     update: (updates, state, params) => {
-      requireParams(owner, params);
+      requireParams(owner, params, 'it measures their distance from the initial params x0');
       if (!isDogState(state)) {
         throw new TfoptError(
           `${owner}: expected a state { count, x0, maxDist, sumSqNormGrads, eta }; was it built by this transform's init?`,
@@ -586,7 +576,7 @@ export function dowg(
         eta: tf.scalar(0),
       })),
     update: (updates, state, params) => {
-      requireParams(owner, params);
+      requireParams(owner, params, 'it measures their distance from the initial params x0');
       if (!isDowgState(state)) {
         throw new TfoptError(
           `${owner}: expected a state { count, x0, estimSqDist, weightedSqNormGrads, eta }; was it built by this transform's init?`,

@@ -278,7 +278,9 @@ describeEachBackend('mechanize', () => {
     const tx = mechanize(sgd(1));
     const p = { w: tf.tensor1d([1]) };
     const s = tx.init(p);
-    expect(() => tx.update(p, s)).toThrow(/mechanize: update needs the params/);
+    expect(() => tx.update(p, s)).toThrow(
+      /^mechanize: update needs the current params \(they define x0 and the scale\)/,
+    );
     expect(() => readMechanicScale({ count: 1 })).toThrow(/found 0/);
     const other = tx.init(p);
     expect(() => readMechanicScale([s, other])).toThrow(/found 2/);

@@ -21,6 +21,7 @@ import {
   positive,
   positiveInteger,
 } from '@tfopt/core/options';
+import { requireParams } from './common.js';
 
 /** Options of {@link mechanize}. @category Learning-rate-free */
 export interface MechanizeOptions {
@@ -170,9 +171,7 @@ export function mechanize<B>(
           x0: treeMap((p) => tf.clone(p), params),
         })),
       update: (updates, state, params, context) => {
-        if (params === undefined) {
-          throw new TfoptError(`${OWNER}: update needs the params (they define x0 and the scale)`);
-        }
+        requireParams(OWNER, params, 'they define x0 and the scale');
         return tidy(() => {
           const [baseUpdates, baseState] = base.update(updates, state.baseState, params, context);
           // The reference point is the params of the first update (optax: "the weights actually used").

@@ -4,11 +4,9 @@ import {
   evaluateSchedule,
   findInState,
   type GradientTransformation,
-  InvalidOptionError,
   isPlainRecord,
   isTensor,
   type ScalarOrSchedule,
-  TfoptError,
   type Tree,
   tidy,
   treeMap,
@@ -26,6 +24,7 @@ import {
   type OptionRule,
   positive,
 } from '@tfopt/core/options';
+import { checkGrowthRate, pick, requireParams } from './common.js';
 
 /** Options of {@link prodigy}. @category Learning-rate-free */
 export interface ProdigyOptions {
@@ -99,18 +98,6 @@ const KNOWN = [
   'growthRate',
   'safeguardWarmup',
 ] as const;
-
-/** `>= 1`, `Infinity` allowed (no cap). */
-function checkGrowthRate(owner: string, value: unknown): number {
-  if (typeof value !== 'number' || Number.isNaN(value) || value < 1) {
-    throw new InvalidOptionError(owner, 'growthRate', value, 'a number >= 1 (or Infinity)');
-  }
-  return value;
-}
-
-function pick<T>(value: T | undefined, fallback: T): T {
-  return value === undefined ? fallback : value;
-}
 
 /**
  * Prodigy (Mishchenko & Defazio, 2023, "Prodigy: An Expeditiously Adaptive
@@ -217,11 +204,7 @@ export function prodigy(
           x0: treeMap((x) => tf.clone(x), params),
         })),
       update: (updates, state, params) => {
-        if (params === undefined) {
-          throw new TfoptError(
-            'prodigy: update needs the current params (its estimate uses x0 − x and its weight decay uses x); call update(updates, state, params), as step, stepVariables and TransformOptimizer do',
-          );
-        }
+        requireParams(OWNER, params, 'its estimate uses x0 − x and its weight decay uses x');
         assertSameStructure(updates, params, ['updates', 'params']);
         const lr = evaluateSchedule(learningRate, state.count, 'prodigy: learningRate');
         return tidy(() => {

@@ -346,7 +346,9 @@ describeEachBackend('scheduleFree', () => {
     const tx = scheduleFreeSgd(0.1);
     const p = { w: tf.tensor1d([1]) };
     const s = tx.init(p);
-    expect(() => tx.update(p, s)).toThrow(/scheduleFree: update needs the params/);
+    expect(() => tx.update(p, s)).toThrow(
+      /^scheduleFree: update needs the current params \(they are the iterate y\)/,
+    );
     treeDispose([p, s]);
   });
 

@@ -32,6 +32,7 @@ import {
   scaleByLearningRate,
   sgd,
 } from '@tfopt/transforms';
+import { requireParams } from './common.js';
 
 /** Options of {@link scheduleFree}. @category Learning-rate-free */
 export interface ScheduleFreeOptions {
@@ -163,9 +164,7 @@ export function scheduleFree<B>(
           z: treeMap((p) => tf.clone(p), params),
         })),
       update: (grads, state, params, context) => {
-        if (params === undefined) {
-          throw new TfoptError(`${owner}: update needs the params (the iterate y)`);
-        }
+        requireParams(owner, params, 'they are the iterate y');
         const lr = evaluateSchedule(learningRate, state.stepCount, `${owner}: learningRate`);
         const maxLr = Math.max(state.maxLr, lr);
         const weight = maxLr ** weightLrPower;
