@@ -6,6 +6,9 @@
  *
  * @packageDocumentation
  */
+import { registerOptimizers, registerPackageFactories } from '@tfopt/core';
+import { OPTIMIZERS } from './catalog.js';
+import * as self from './index.js';
 
 export * from './cocob.js';
 export * from './dadapt.js';
@@ -14,3 +17,7 @@ export * from './mechanic.js';
 export * from './plateau.js';
 export * from './prodigy.js';
 export * from './scheduleFree.js';
+
+// Every factory this package exports can be saved and revived by name; its aliases join the catalog.
+registerPackageFactories('@tfopt/contrib', self);
+registerOptimizers(OPTIMIZERS);

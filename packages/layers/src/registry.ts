@@ -1,64 +1,26 @@
-import * as contrib from '@tfopt/contrib';
 import {
-  chain,
   type GradientTransformation,
-  identity,
-  injectHyperparams,
-  injectLearningRate,
+  getTransformFactory,
   isPlainRecord,
   isTensor,
   isTransform,
+  nameOfTransformFactory,
+  packageOfTransformFactory,
   specOf,
   TfoptError,
+  type TransformFactory,
   type TransformSpec,
 } from '@tfopt/core';
-import {
-  egAdagrad,
-  egAdam,
-  egCoordinateGains,
-  egGlobalScale,
-  egSgdm,
-  hypergradientScale,
-} from '@tfopt/eg';
-import {
-  constantSchedule,
-  cosineDecaySchedule,
-  exponentialDecaySchedule,
-  joinSchedules,
-  linearSchedule,
-  piecewiseConstantSchedule,
-  polynomialSchedule,
-  warmupConstantSchedule,
-  warmupCosineDecaySchedule,
-} from '@tfopt/schedules';
-import {
-  adagrad,
-  adam,
-  adamw,
-  addDecayedWeights,
-  applyIfFinite,
-  clip,
-  clipByGlobalNorm,
-  ema,
-  rmsprop,
-  scale,
-  scaleByAdagrad,
-  scaleByAdam,
-  scaleByLearningRate,
-  scaleByRms,
-  scaleBySchedule,
-  scaleByStddev,
-  sgd,
-  trace,
-} from '@tfopt/transforms';
 
-/**
- * A function that builds a transform, a schedule or another factory from the
- * arguments recorded in a spec: `factory(...spec.args)`.
- *
- * @category Serialization
- */
-export type TransformFactory = (...args: any[]) => unknown;
+// The factory registry lives in @tfopt/core: every tfopt package registers
+// the factories it exports when it is imported, so a new optimizer needs no
+// edit here. These re-exports keep the registry reachable from this package.
+export {
+  getTransformFactory,
+  registeredTransformFactories,
+  registerTransformFactory,
+  type TransformFactory,
+} from '@tfopt/core';
 
 /**
  * A transform or schedule cannot be written into a saved model: it has no
@@ -69,121 +31,6 @@ export type TransformFactory = (...args: any[]) => unknown;
  */
 export class NotSerializableError extends TfoptError {
   override name = 'NotSerializableError';
-}
-
-const byName = new Map<string, TransformFactory>();
-const byFunction = new Map<TransformFactory, string>();
-
-/**
- * Make `factory` available under `name` when optimizers are saved and loaded.
- * A spec `{ name, args }` is revived as `factory(...args)`; a function passed
- * as an argument (say, the factory given to `injectHyperparams`) is saved by
- * the name it is registered under. Register in the program that saves and in
- * the one that loads. Every tfopt factory is registered already; replacing
- * one of them, or any name bound to a different function, needs
- * `{ replace: true }`.
- *
- * @category Serialization
- * @example
- * ```ts
- * import { chain, withSpec } from '@tfopt/core';
- * import { registerTransformFactory } from '@tfopt/layers';
- * import { scale, trace } from '@tfopt/transforms';
- * function myMomentum(decay: number, lr: number) {
- *   return withSpec(chain(trace({ decay }), scale(-lr)), 'myMomentum', [decay, lr]);
- * }
- * registerTransformFactory('myMomentum', myMomentum);
- * ```
- */
-export function registerTransformFactory(
-  name: string,
-  factory: TransformFactory,
-  { replace = false }: { replace?: boolean } = {},
-): void {
-  if (typeof name !== 'string' || name.length === 0) {
-    throw new TfoptError(
-      `registerTransformFactory: name must be a non-empty string, got ${String(name)}`,
-    );
-  }
-  if (typeof factory !== 'function') {
-    throw new TfoptError(`registerTransformFactory: factory for "${name}" must be a function`);
-  }
-  const existing = byName.get(name);
-  if (existing !== undefined && existing !== factory && !replace) {
-    throw new TfoptError(
-      `registerTransformFactory: "${name}" is already bound to another function; pass { replace: true } to rebind it`,
-    );
-  }
-  if (existing !== undefined) byFunction.delete(existing);
-  byName.set(name, factory);
-  byFunction.set(factory, name);
-}
-
-/**
- * The factory registered under `name`, if any.
- *
- * @category Serialization
- */
-export function getTransformFactory(name: string): TransformFactory | undefined {
-  return byName.get(name);
-}
-
-/**
- * The names of every registered factory, sorted.
- *
- * @category Serialization
- */
-export function registeredTransformFactories(): string[] {
-  return [...byName.keys()].sort();
-}
-
-const BUILT_IN: Record<string, TransformFactory> = {
-  // core
-  identity,
-  chain,
-  injectHyperparams,
-  injectLearningRate,
-  // transforms and aliases
-  scale,
-  scaleBySchedule,
-  scaleByLearningRate,
-  scaleByAdam,
-  scaleByRms,
-  scaleByStddev,
-  scaleByAdagrad,
-  trace,
-  ema,
-  addDecayedWeights,
-  clipByGlobalNorm,
-  clip,
-  applyIfFinite,
-  sgd,
-  adam,
-  adamw,
-  adagrad,
-  rmsprop,
-  // exponentiated-gradient step-size adaptation
-  egGlobalScale,
-  egCoordinateGains,
-  hypergradientScale,
-  egSgdm,
-  egAdam,
-  egAdagrad,
-  // schedules
-  constantSchedule,
-  polynomialSchedule,
-  linearSchedule,
-  cosineDecaySchedule,
-  warmupCosineDecaySchedule,
-  warmupConstantSchedule,
-  exponentialDecaySchedule,
-  piecewiseConstantSchedule,
-  joinSchedules,
-};
-for (const [name, factory] of Object.entries(BUILT_IN)) registerTransformFactory(name, factory);
-// Every function @tfopt/contrib exports is a factory (or a reader, harmless to register), under its export name.
-for (const [name, value] of Object.entries(contrib)) {
-  if (typeof value === 'function') registerTransformFactory(name, value as TransformFactory);
 }
 
 /**
@@ -243,12 +90,15 @@ function encodeSpec(spec: TransformSpec, where: string): SpecJson {
   if (typeof spec.name !== 'string' || !Array.isArray(spec.args)) {
     throw new NotSerializableError(`${at}: a spec must be { name: string, args: array }`);
   }
-  if (!byName.has(spec.name)) {
+  if (getTransformFactory(spec.name) === undefined) {
     throw new NotSerializableError(
       `${at}: no factory is registered under "${spec.name}"; call registerTransformFactory("${spec.name}", factory) in the program that saves and in the one that loads`,
     );
   }
-  return { name: spec.name, args: spec.args.map((a, i) => encodeValue(a, `${at}.args[${i}]`)) };
+  const args = spec.args.map((a, i) => encodeValue(a, `${at}.args[${i}]`));
+  // The package is recorded so that a program loading without it is told what to import.
+  const from = packageOfTransformFactory(spec.name);
+  return from === undefined ? { name: spec.name, args } : { name: spec.name, args, package: from };
 }
 
 function encodeValue(value: unknown, at: string): SpecJson {
@@ -263,8 +113,11 @@ function encodeValue(value: unknown, at: string): SpecJson {
     case 'function': {
       const spec = specOf(value);
       if (spec !== undefined) return { $spec: encodeSpec(spec, at) };
-      const name = byFunction.get(value as TransformFactory);
-      if (name !== undefined) return { $factory: name };
+      const name = nameOfTransformFactory(value as TransformFactory);
+      if (name !== undefined) {
+        const from = packageOfTransformFactory(name);
+        return from === undefined ? { $factory: name } : { $factory: name, package: from };
+      }
       throw new NotSerializableError(
         `${at}: a function that has no spec and is not a registered factory; ${HOW_TO_REGISTER}, or register the function itself with registerTransformFactory(name, fn)`,
       );
@@ -307,21 +160,20 @@ function decode(json: unknown, at: string): unknown {
   if (Array.isArray(json)) return json.map((v, i) => decode(v, `${at}[${i}]`));
   const record = json as Record<string, unknown>;
   const keys = Object.keys(record);
+  if ('$factory' in record && (keys.length === 1 || (keys.length === 2 && 'package' in record))) {
+    const name = record.$factory;
+    const factory = typeof name === 'string' ? getTransformFactory(name) : undefined;
+    if (factory === undefined) {
+      throw new TfoptError(`${at}: ${missingFactory(String(name), record.package)}`);
+    }
+    return factory;
+  }
   if (keys.length === 1) {
     const [key] = keys as [string];
     const inner = record[key];
     switch (key) {
       case '$spec':
         return revive(inner, at);
-      case '$factory': {
-        const factory = typeof inner === 'string' ? byName.get(inner) : undefined;
-        if (factory === undefined) {
-          throw new TfoptError(
-            `${at}: no factory is registered under "${String(inner)}"; call registerTransformFactory before loading`,
-          );
-        }
-        return factory;
-      }
       case '$number':
         return Number(inner);
       case '$undefined':
@@ -341,22 +193,34 @@ function decodeEntries(record: Record<string, unknown>, at: string): Record<stri
 
 function revive(json: unknown, at: string): unknown {
   if (!isSpecLike(json)) throw new TfoptError(`${at}: malformed spec ${JSON.stringify(json)}`);
-  const factory = byName.get(json.name);
+  const factory = getTransformFactory(json.name);
   const here = `${at} → ${json.name}`;
   if (factory === undefined) {
-    throw new TfoptError(
-      `${here}: no factory is registered under "${json.name}"; call registerTransformFactory("${json.name}", factory) before loading`,
-    );
+    throw new TfoptError(`${here}: ${missingFactory(json.name, json.package)}`);
   }
   const args = json.args.map((a, i) => decode(a, `${here}.args[${i}]`));
   return factory(...args);
 }
 
-function isSpecLike(x: unknown): x is TransformSpec {
+function missingFactory(name: string, from: unknown): string {
+  const where =
+    typeof from === 'string'
+      ? `it was saved from ${from}: add \`import '${from}';\` to the program that loads`
+      : 'import the package that exports it (each tfopt package registers its factories when imported)';
+  return `no factory is registered under "${name}"; ${where}, or call registerTransformFactory("${name}", factory) before loading`;
+}
+
+/** A spec as saved: `{ name, args }`, plus the exporting package when known. */
+interface SavedSpec extends TransformSpec {
+  readonly package?: string;
+}
+
+function isSpecLike(x: unknown): x is SavedSpec {
   if (!isPlainRecord(x)) return false;
   const keys = Object.keys(x);
+  const extra = keys.length === 3 && typeof (x as { package?: unknown }).package === 'string';
   return (
-    keys.length === 2 &&
+    (keys.length === 2 || extra) &&
     typeof (x as { name?: unknown }).name === 'string' &&
     Array.isArray((x as { args?: unknown }).args)
   );

@@ -109,9 +109,12 @@ describeEachBackend('save, load and resume', (backend) => {
   });
 });
 
-const CHILD = `
+// The program that loads imports @tfopt/layers and the package of the
+// optimizer's factories (@tfopt/eg for egAdam), as a user's would.
+const CHILD = (imports: string) => `
 import * as tf from '@tensorflow/tfjs';
 import '@tfopt/layers';
+${imports}
 import { readFileSync } from 'node:fs';
 await tf.setBackend('cpu');
 const job = JSON.parse(readFileSync(process.env.TFOPT_JOB, 'utf8'));
@@ -163,16 +166,7 @@ describe('resume in a fresh node process', () => {
         fit: FIT,
       }),
     );
-    const packageDir = fileURLToPath(new URL('..', import.meta.url));
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['--input-type=module', '-e', CHILD],
-      {
-        cwd: packageDir,
-        env: { ...process.env, TFOPT_JOB: job },
-        maxBuffer: 16 * 1024 * 1024,
-      },
-    );
+    const { stdout } = await runChild(job, "import '@tfopt/eg';");
     const child = JSON.parse(stdout) as {
       at: number;
       learningRate: number;
@@ -183,8 +177,26 @@ describe('resume in a fresh node process', () => {
     expect(child.learningRate).toBeCloseTo(0.01, 8);
     expect(child.names).toEqual(a.trainableWeights.map((w) => w.name));
     expectWeightsClose(child.weights, weights(a));
+
+    // Without @tfopt/eg the loading program is told which package to import.
+    const failed = await runChild(job, '').then(
+      () => '',
+      (error: { stderr: string }) => error.stderr,
+    );
+    expect(failed).toMatch(
+      /no factory is registered under "egAdam"; it was saved from @tfopt\/eg: add `import '@tfopt\/eg';`/,
+    );
     optimizer.dispose();
     a.dispose();
     tf.dispose([xs, ys]);
   });
 });
+
+function runChild(job: string, imports: string) {
+  const packageDir = fileURLToPath(new URL('..', import.meta.url));
+  return promisify(execFile)(process.execPath, ['--input-type=module', '-e', CHILD(imports)], {
+    cwd: packageDir,
+    env: { ...process.env, TFOPT_JOB: job },
+    maxBuffer: 16 * 1024 * 1024,
+  });
+}

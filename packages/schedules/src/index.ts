@@ -6,8 +6,14 @@
  *
  * @packageDocumentation
  */
+import { registerPackageFactories } from '@tfopt/core';
+import * as self from './index.js';
+
 export * from './cosine.js';
 export * from './exponential.js';
 export * from './join.js';
 export * from './piecewise.js';
 export * from './polynomial.js';
+
+// Every schedule factory this package exports can be saved and revived by name.
+registerPackageFactories('@tfopt/schedules', self);

@@ -5,6 +5,10 @@
  *
  * @packageDocumentation
  */
+import { registerOptimizers, registerPackageFactories } from '@tfopt/core';
+import { OPTIMIZERS } from './catalog.js';
+import * as self from './index.js';
+
 export { type ScaleByAdagradOptions, type ScaleByAdagradState, scaleByAdagrad } from './adagrad.js';
 export { type ScaleByAdamOptions, type ScaleByAdamState, scaleByAdam } from './adam.js';
 export * from './aliases.js';
@@ -25,3 +29,7 @@ export {
   addDecayedWeights,
   type MaskTree,
 } from './weightDecay.js';
+
+// Every factory this package exports can be saved and revived by name; its aliases join the catalog.
+registerPackageFactories('@tfopt/transforms', self);
+registerOptimizers(OPTIMIZERS);
