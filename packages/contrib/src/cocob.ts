@@ -102,7 +102,7 @@ const COCOB_OPTIONS = ['alpha', 'eps', 'weightDecay', 'mask'] as const;
  * @category Learning-rate-free
  * @example
  * ```ts
- * import * as tf from '@tensorflow/tfjs-core';
+ * import * as tf from '@tensorflow/tfjs';
  * import { stepVariables } from '@tfopt/core';
  * import { cocob } from '@tfopt/contrib';
  * const w = { x: tf.variable(tf.tensor([1, 2, 3])) };

@@ -120,7 +120,7 @@ const KNOWN = ['b1', 'b2', 'eps', 'd0', 'weightDecay', 'biasCorrection', 'growth
  * @category Learning-rate-free
  * @example
  * ```ts
- * import * as tf from '@tensorflow/tfjs-core';
+ * import * as tf from '@tensorflow/tfjs';
  * import { stepVariables } from '@tfopt/core';
  * import { dadaptAdamw, readDAdaptD } from '@tfopt/contrib';
  * const w = { x: tf.variable(tf.tensor([3, -1])) };

@@ -253,7 +253,7 @@ const DOG_OPTIONS = [
  * @category Learning-rate-free
  * @example
  * ```ts
- * import * as tf from '@tensorflow/tfjs-core';
+ * import * as tf from '@tensorflow/tfjs';
  * import { stepVariables } from '@tfopt/core';
  * import { dog, readDogEta } from '@tfopt/contrib';
  * const w = { x: tf.variable(tf.tensor([1, 2, 3])) };
@@ -537,7 +537,7 @@ const DOWG_OPTIONS = ['initEstimSqDist', 'eps', 'weightDecay', 'mask'] as const;
  * @category Learning-rate-free
  * @example
  * ```ts
- * import * as tf from '@tensorflow/tfjs-core';
+ * import * as tf from '@tensorflow/tfjs';
  * import { stepVariables } from '@tfopt/core';
  * import { dowg } from '@tfopt/contrib';
  * const w = { x: tf.variable(tf.tensor([1, 2, 3])) };

@@ -121,7 +121,7 @@ const KNOWN = ['weightDecay', 'eps', 'sInit', 'numBetas'] as const;
  * @category Learning-rate-free
  * @example
  * ```ts
- * import * as tf from '@tensorflow/tfjs-core';
+ * import * as tf from '@tensorflow/tfjs';
  * import { stepVariables } from '@tfopt/core';
  * import { mechanize, readMechanicScale } from '@tfopt/contrib';
  * import { adam } from '@tfopt/transforms';

@@ -146,7 +146,7 @@ const KNOWN = [
  * @category Learning-rate-free
  * @example
  * ```ts
- * import * as tf from '@tensorflow/tfjs-core';
+ * import * as tf from '@tensorflow/tfjs';
  * import { stepVariables } from '@tfopt/core';
  * import { prodigy, readProdigyD } from '@tfopt/contrib';
  * const w = { x: tf.variable(tf.tensor([3, -1])) };

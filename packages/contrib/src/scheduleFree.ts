@@ -123,8 +123,8 @@ function averagingWeight(weight: number, total: number): number {
  * @category Learning-rate-free
  * @example
  * ```ts
- * import * as tf from '@tensorflow/tfjs-core';
- * import { stepVariables } from '@tfopt/core';
+ * import * as tf from '@tensorflow/tfjs';
+ * import { stepVariables, treeDispose } from '@tfopt/core';
  * import { scheduleFree, scheduleFreeEvalParams } from '@tfopt/contrib';
  * import { sgd } from '@tfopt/transforms';
  * const w = { x: tf.variable(tf.tensor([3, -1])) };
@@ -136,7 +136,7 @@ function averagingWeight(weight: number, total: number): number {
  *   tf.dispose([value, grads]);
  * }
  * const evalParams = scheduleFreeEvalParams(state, w); // new tensors: dispose them
- * tf.dispose(evalParams);
+ * treeDispose(evalParams);
  * ```
  */
 export function scheduleFree<B>(
@@ -233,11 +233,12 @@ function isScheduleFreeState(node: unknown): node is ScheduleFreeState {
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
  * import { scheduleFreeEvalParams, scheduleFreeSgd } from '@tfopt/contrib';
+ * import { treeDispose } from '@tfopt/core';
  * const y = { w: tf.tensor([1, 2]) };
  * const tx = scheduleFreeSgd(0.5);
  * const state = tx.init(y);
  * const x = scheduleFreeEvalParams(state, y); // equal to y before the first step
- * tf.dispose(x);
+ * treeDispose(x);
  * ```
  */
 export function scheduleFreeEvalParams(state: unknown, params: Tree): Tree {
@@ -306,8 +307,8 @@ export interface ScheduleFreeSgdOptions extends ScheduleFreeOptions {
  * @category Learning-rate-free
  * @example
  * ```ts
- * import * as tf from '@tensorflow/tfjs-core';
- * import { stepVariables } from '@tfopt/core';
+ * import * as tf from '@tensorflow/tfjs';
+ * import { stepVariables, treeDispose } from '@tfopt/core';
  * import { scheduleFreeEvalParams, scheduleFreeSgd } from '@tfopt/contrib';
  * const w = { x: tf.variable(tf.tensor([1, 2, 3])) };
  * const tx = scheduleFreeSgd(0.5, { warmupSteps: 5 });
@@ -319,7 +320,7 @@ export interface ScheduleFreeSgdOptions extends ScheduleFreeOptions {
  * }
  * const x = scheduleFreeEvalParams(state, w) as { x: tf.Tensor };
  * x.x.print();
- * tf.dispose(x);
+ * treeDispose(x);
  * ```
  */
 export function scheduleFreeSgd(
@@ -412,8 +413,8 @@ export interface ScheduleFreeAdamwOptions extends ScheduleFreeOptions {
  * @category Learning-rate-free
  * @example
  * ```ts
- * import * as tf from '@tensorflow/tfjs-core';
- * import { stepVariables } from '@tfopt/core';
+ * import * as tf from '@tensorflow/tfjs';
+ * import { stepVariables, treeDispose } from '@tfopt/core';
  * import { scheduleFreeAdamw, scheduleFreeEvalParams } from '@tfopt/contrib';
  * const w = { x: tf.variable(tf.tensor([1, 2, 3])) };
  * const tx = scheduleFreeAdamw(0.05, { weightDecay: 1e-4 });
@@ -423,7 +424,7 @@ export interface ScheduleFreeAdamwOptions extends ScheduleFreeOptions {
  *   state = stepVariables(tx, w, { x: grads[w.x.name]! }, state);
  *   tf.dispose([value, grads]);
  * }
- * tf.dispose(scheduleFreeEvalParams(state, w));
+ * treeDispose(scheduleFreeEvalParams(state, w));
  * ```
  */
 export function scheduleFreeAdamw(

@@ -232,7 +232,7 @@ function runStep<S, R>(
  * @category Applying updates
  * @example
  * ```ts
- * import * as tf from '@tensorflow/tfjs-core';
+ * import * as tf from '@tensorflow/tfjs';
  * import { step } from '@tfopt/core';
  * import { adam } from '@tfopt/transforms';
  * const tx = adam(0.1);

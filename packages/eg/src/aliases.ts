@@ -160,7 +160,7 @@ export type EgSgdmState = readonly [
  * @category Optimizers
  * @example
  * ```ts
- * import * as tf from '@tensorflow/tfjs-core';
+ * import * as tf from '@tensorflow/tfjs';
  * import { stepVariables } from '@tfopt/core';
  * import { egSgdm, readEgScale } from '@tfopt/eg';
  * const w = { x: tf.variable(tf.tensor([3, -1])) };

@@ -52,7 +52,11 @@ function flipsSign(spec: TransformSpec): boolean | undefined {
  * import { assertEgSignConvention, egGlobalScale } from '@tfopt/eg';
  * import { scaleByAdam, scaleByLearningRate } from '@tfopt/transforms';
  * assertEgSignConvention(chain(scaleByAdam(), egGlobalScale(), scaleByLearningRate(1e-3))); // ok
- * assertEgSignConvention(chain(scaleByAdam(), scaleByLearningRate(1e-3), egGlobalScale())); // throws
+ * try {
+ *   assertEgSignConvention(chain(scaleByAdam(), scaleByLearningRate(1e-3), egGlobalScale()));
+ * } catch (error) {
+ *   console.log((error as Error).message); // egGlobalScale at chain[2] comes after a step that flips ...
+ * }
  * ```
  */
 export function assertEgSignConvention(transform: unknown): void {

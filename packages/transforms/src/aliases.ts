@@ -85,7 +85,7 @@ export type SgdState = readonly [TraceState | EmptyState, ScaleByScheduleState];
  * @category Aliases
  * @example
  * ```ts
- * import * as tf from '@tensorflow/tfjs-core';
+ * import * as tf from '@tensorflow/tfjs';
  * import { stepVariables } from '@tfopt/core';
  * import { sgd } from '@tfopt/transforms';
  * const w = { x: tf.variable(tf.tensor([3])) };
@@ -137,7 +137,7 @@ export type AdamState = readonly [ScaleByAdamState, ScaleByScheduleState];
  * @category Aliases
  * @example
  * ```ts
- * import * as tf from '@tensorflow/tfjs-core';
+ * import * as tf from '@tensorflow/tfjs';
  * import { stepVariables } from '@tfopt/core';
  * import { adam } from '@tfopt/transforms';
  * const w = { x: tf.variable(tf.tensor([3, -1])) };
