@@ -7,7 +7,7 @@ import {
   treeZerosLike,
   withSpec,
 } from '@tfopt/core';
-import { decayRate, nonNegative } from '@tfopt/core/options';
+import { boolean, decayRate, nonNegative } from '@tfopt/core/options';
 import { biasCorrection, momentWeights, updateMoment, updateMomentSquared } from './moments.js';
 import { type OptionRules, readOptions } from './options.js';
 
@@ -21,6 +21,11 @@ export interface ScaleByAdamOptions {
   readonly eps?: number;
   /** Added to the second moment inside the square root, `>= 0`. Default `0`. */
   readonly epsRoot?: number;
+  /**
+   * Use Nesterov momentum (Dozat, 2016), as in NAdam: the first moment is
+   * looked one step ahead (see {@link scaleByAdam}). Default `false`.
+   */
+  readonly nesterov?: boolean;
 }
 
 /** @internal */
@@ -29,9 +34,16 @@ export const ADAM_RULES: OptionRules<ScaleByAdamOptions> = {
   b2: decayRate,
   eps: nonNegative,
   epsRoot: nonNegative,
+  nesterov: boolean,
 };
 /** @internal */
-export const ADAM_DEFAULTS = { b1: 0.9, b2: 0.999, eps: 1e-8, epsRoot: 0 } as const;
+export const ADAM_DEFAULTS = {
+  b1: 0.9,
+  b2: 0.999,
+  eps: 1e-8,
+  epsRoot: 0,
+  nesterov: false,
+} as const;
 
 /**
  * State of {@link scaleByAdam}.
@@ -56,6 +68,11 @@ export interface ScaleByAdamState {
  * u  ← (mu / (1 − b1^t)) / (sqrt(nu / (1 − b2^t) + epsRoot) + eps)
  * ```
  *
+ * With `nesterov: true` (NAdam, Dozat 2016, in Optax's form) the bias-corrected
+ * first moment `mu / (1 − b1^t)` is replaced by the look-ahead
+ * `b1·mu / (1 − b1^(t+1)) + (1 − b1)·g / (1 − b1^t)`; Dozat's extra factor
+ * `b2` on the second moment is omitted, as in Optax and PyTorch.
+ *
  * The bias corrections are computed as plain numbers and folded into one
  * multiply; the scalars are built once per update and shared by all leaves.
  *
@@ -70,7 +87,12 @@ export interface ScaleByAdamState {
 export function scaleByAdam(
   options?: ScaleByAdamOptions,
 ): GradientTransformation<ScaleByAdamState> {
-  const { b1, b2, eps, epsRoot } = readOptions('scaleByAdam', options, ADAM_RULES, ADAM_DEFAULTS);
+  const { b1, b2, eps, epsRoot, nesterov } = readOptions(
+    'scaleByAdam',
+    options,
+    ADAM_RULES,
+    ADAM_DEFAULTS,
+  );
   return withSpec(
     {
       init: (params) =>
@@ -87,13 +109,23 @@ export function scaleByAdam(
           const epsRootHat = epsRoot === 0 ? undefined : tf.scalar(epsRoot * rootC2 * rootC2);
           const w1 = momentWeights(b1);
           const w2 = momentWeights(b2);
+          // Nesterov: rootC2 · (b1/c1next · mu + (1 − b1)/c1 · g) over the same denominator.
+          const muAhead = nesterov
+            ? tf.scalar((rootC2 * b1) / biasCorrection(b1, count + 1))
+            : null;
+          const gAhead = nesterov ? tf.scalar((rootC2 * (1 - b1)) / c1) : null;
           const [u, mu, nu] = treeMapN(
             3,
             (g, m, v) => {
               const mu = updateMoment(g, m, w1);
               const nu = updateMomentSquared(g, v, w2);
               const root = tf.sqrt(epsRootHat === undefined ? nu : tf.add(nu, epsRootHat));
-              return [tf.mul(tf.div(mu, tf.add(root, epsHat)), factor), mu, nu];
+              const denominator = tf.add(root, epsHat);
+              const u =
+                muAhead === null || gAhead === null
+                  ? tf.mul(tf.div(mu, denominator), factor)
+                  : tf.div(tf.add(tf.mul(mu, muAhead), tf.mul(g, gAhead)), denominator);
+              return [u, mu, nu];
             },
             updates,
             state.mu,

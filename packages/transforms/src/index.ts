@@ -33,3 +33,34 @@ export {
 // Every factory this package exports can be saved and revived by name; its aliases join the catalog.
 registerPackageFactories('@tfopt/transforms', self);
 registerOptimizers(OPTIMIZERS);
+
+export { type ScaleByAdanOptions, type ScaleByAdanState, scaleByAdan } from './adan.js';
+export {
+  type ScaleByAdamaxOptions,
+  type ScaleByAdamaxState,
+  type ScaleByAmsgradOptions,
+  type ScaleByAmsgradState,
+  type ScaleByBeliefOptions,
+  type ScaleByBeliefState,
+  type ScaleByRadamOptions,
+  type ScaleByRadamState,
+  type ScaleByYogiOptions,
+  type ScaleByYogiState,
+  scaleByAdamax,
+  scaleByAmsgrad,
+  scaleByBelief,
+  scaleByRadam,
+  scaleByYogi,
+} from './adaptive.js';
+export * from './adaptiveAliases.js';
+export {
+  type LionMode,
+  type ScaleByLionOptions,
+  type ScaleByLionState,
+  scaleByLion,
+} from './lion.js';
+export {
+  type ScaleByNovogradOptions,
+  type ScaleByNovogradState,
+  scaleByNovograd,
+} from './novograd.js';

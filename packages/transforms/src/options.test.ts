@@ -96,7 +96,7 @@ describe('bad options throw at construction, naming the option', () => {
     bad(() => addDecayedWeights({} as never), /addDecayedWeights: option "weightDecay"/);
     bad(
       () => adam(0.1, { beta1: 0.9 } as never),
-      /adam: option "beta1" must be absent \(adam takes b1, b2, eps, epsRoot\)/,
+      /adam: option "beta1" must be absent \(adam takes b1, b2, eps, epsRoot, nesterov\)/,
     );
     bad(
       () => sgd(0.1, { nesterov: true }),
