@@ -21,3 +21,4 @@ export * from './tree.js';
 
 // Core's other exports are helpers, not factories; only these four build transforms.
 registerPackageFactories('@tfopt/core', { chain, identity, injectHyperparams, injectLearningRate });
+export * from './stateAccess.js';

@@ -53,12 +53,13 @@ export interface InjectHyperparamsState<S = unknown> {
  */
 export function injectHyperparams<
   K extends string,
+  S = unknown,
   O extends Record<string, unknown> = Record<never, never>,
 >(
-  factory: (args: Readonly<Record<K, number>> & O) => GradientTransformation<any>,
+  factory: (args: Readonly<Record<K, number>> & O) => GradientTransformation<S>,
   hyperparams: Readonly<Record<K, ScalarOrSchedule>>,
   staticArgs?: O,
-): GradientTransformation<InjectHyperparamsState> {
+): GradientTransformation<InjectHyperparamsState<S>> {
   const owner = 'injectHyperparams';
   if (typeof factory !== 'function') {
     throw new InvalidOptionError(
@@ -107,7 +108,7 @@ export function injectHyperparams<
     Object.fromEntries(
       entries.map(([k, v]) => [k, evaluateSchedule(v, count, `${owner}: hyperparameter "${k}"`)]),
     );
-  const build = (values: Readonly<Record<string, number>>): GradientTransformation<unknown> => {
+  const build = (values: Readonly<Record<string, number>>): GradientTransformation<S> => {
     const inner = factory({ ...staticArgs, ...values } as Readonly<Record<K, number>> & O);
     if (!isTransform(inner)) {
       throw new TfoptError(
@@ -119,7 +120,7 @@ export function injectHyperparams<
   // Building once now reports bad hyperparameter values where they are given.
   build(valuesAt(0));
 
-  const transform: GradientTransformation<InjectHyperparamsState> = {
+  const transform: GradientTransformation<InjectHyperparamsState<S>> = {
     init: (params) => {
       const values = valuesAt(0);
       return { hyperparams: values, count: 0, inner: build(values).init(params) };
@@ -161,11 +162,11 @@ export function injectHyperparams<
  * // getHyperparams(state).learningRate, setHyperparams(state, { learningRate: 1e-4 })
  * ```
  */
-export function injectLearningRate<O>(
-  alias: (learningRate: ScalarOrSchedule, options?: O) => GradientTransformation<any>,
+export function injectLearningRate<O, S = unknown>(
+  alias: (learningRate: ScalarOrSchedule, options?: O) => GradientTransformation<S>,
   learningRate: ScalarOrSchedule,
   options?: O,
-): GradientTransformation<InjectHyperparamsState> {
+): GradientTransformation<InjectHyperparamsState<S>> {
   if (typeof alias !== 'function') {
     throw new InvalidOptionError(
       'injectLearningRate',

@@ -64,3 +64,8 @@ export {
   type ScaleByNovogradState,
   scaleByNovograd,
 } from './novograd.js';
+export * from './accumulation.js';
+export * from './combining.js';
+export * from './flatten.js';
+export * from './lookahead.js';
+export * from './masking.js';
