@@ -1,9 +1,9 @@
 // Extracts every `@example` block of the published packages' sources and every
-// TypeScript block of the READMEs and guides into one test file each under
-// generated/, so that `npm test` type-checks and runs them as written. Each
-// file runs in its own module graph (vitest isolates test files), so an
-// example that forgets to load a backend's gradients fails as it would for a
-// user. Run by this package's test script before vitest.
+// TypeScript block of the READMEs and guides (docs/*.md, docs/guides/*.md) into
+// one test file each under generated/, so that `npm test` type-checks and runs
+// them as written. Each file runs in its own module graph (vitest isolates test
+// files), so an example that forgets to load a backend's gradients fails as it
+// would for a user. Run by this package's test script before vitest.
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -108,6 +108,20 @@ function walk(dir) {
   );
 }
 
+/** The markdown files directly inside `dir` (none if it does not exist), sorted. */
+function markdownIn(dir) {
+  let names;
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
 /** Every example of the repository: `{ origin, id, code }`. */
 export function collect() {
   const all = [];
@@ -123,9 +137,8 @@ export function collect() {
   const docs = [
     join(root, 'README.md'),
     ...PUBLISHED.map((p) => join(root, 'packages', p, 'README.md')),
-    ...readdirSync(join(root, 'docs'))
-      .filter((f) => f.endsWith('.md'))
-      .map((f) => join(root, 'docs', f)),
+    ...markdownIn(join(root, 'docs')),
+    ...markdownIn(join(root, 'docs', 'guides')),
   ];
   for (const file of docs) {
     let text;

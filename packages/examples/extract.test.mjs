@@ -56,4 +56,24 @@ describe('the example extractor', () => {
     expect(fromSources.length).toBe(tags);
     expect(tags).toBeGreaterThan(80);
   });
+
+  it('collects the TypeScript blocks of the guides in docs/guides', () => {
+    const root = join(import.meta.dirname, '..', '..');
+    const guides = readdirSync(join(root, 'docs', 'guides')).filter((f) => f.endsWith('.md'));
+    const origins = collect().map((e) => e.origin);
+    expect(guides).toContain('getting-started.md');
+    expect(origins.some((o) => o.startsWith('docs/guides/getting-started.md:'))).toBe(true);
+  });
+
+  it('lists every guide as a page of the documentation site, and only files that exist', () => {
+    const root = join(import.meta.dirname, '..', '..');
+    const config = JSON.parse(readFileSync(join(root, 'typedoc.json'), 'utf8'));
+    const documents = config.projectDocuments;
+    const guides = readdirSync(join(root, 'docs', 'guides'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/guides/${f}`);
+    for (const guide of guides) expect(documents).toContain(guide);
+    for (const document of documents)
+      expect(() => readFileSync(join(root, document))).not.toThrow();
+  });
 });

@@ -49,7 +49,7 @@ export type NamedChainStateOfRecord<
 > = { readonly [K in keyof T]: StateOf<T[K]> };
 
 /**
- * {@link chain} with a name for every link: the updates flow through the
+ * {@link @tfopt/core!index.chain | chain} with a name for every link: the updates flow through the
  * links in order, and the state is a record of the links' states keyed by
  * name (Optax's `named_chain`), so a link's state is `state[name]` and a
  * state is paired with the links by name, never by position: a state whose
