@@ -1,7 +1,8 @@
-import { chain, identity, TfoptError, type Tree } from '@tfopt/core';
+import { chain, identity, optimizerCatalog, TfoptError, type Tree } from '@tfopt/core';
 import {
   adam,
   clipByGlobalNorm,
+  lion,
   scale,
   scaleByAdam,
   scaleByLearningRate,
@@ -46,10 +47,20 @@ describe('assertEgSignConvention', () => {
         /hypergradientScale at chain\[1\]\[1\]/,
       ],
       [chain(egAdam(1e-3), egGlobalScale()), /egGlobalScale at chain\[1\]/],
+      [chain(lion(1e-4), egCoordinateGains()), /egCoordinateGains at chain\[1\]/],
     ] as const;
     for (const [tx, message] of cases) {
       expect(() => assertEgSignConvention(tx)).toThrow(TfoptError);
       expect(() => assertEgSignConvention(tx)).toThrow(message);
+    }
+  });
+
+  it('treats every optimizer of the catalog as a complete, sign-flipping step', () => {
+    const catalog = optimizerCatalog();
+    expect(catalog.length).toBeGreaterThan(20);
+    for (const entry of catalog) {
+      const tx = chain(entry.factory(entry.typicalLearningRate), egGlobalScale());
+      expect(() => assertEgSignConvention(tx), entry.name).toThrow(/egGlobalScale at chain\[1\]/);
     }
   });
 

@@ -1,18 +1,13 @@
-import { specOf, TfoptError, type TransformSpec } from '@tfopt/core';
+import { optimizerCatalog, specOf, TfoptError, type TransformSpec } from '@tfopt/core';
 
 // Transforms whose input must point along the gradient.
 const EG_TRANSFORMS = new Set(['egGlobalScale', 'egCoordinateGains', 'hypergradientScale']);
-// Complete optimizers: their output already points downhill.
-const DESCENT_ALIASES = new Set([
-  'sgd',
-  'adam',
-  'adamw',
-  'adagrad',
-  'rmsprop',
-  'egSgdm',
-  'egAdam',
-  'egAdagrad',
-]);
+// Complete optimizers, whose output already points downhill: this package's aliases and
+// every alias in the catalog of the packages imported.
+const EG_ALIASES = new Set(['egSgdm', 'egAdam', 'egAdagrad']);
+function isDescentAlias(name: string): boolean {
+  return EG_ALIASES.has(name) || optimizerCatalog().some((entry) => entry.name === name);
+}
 
 function isSpec(value: unknown): value is TransformSpec {
   return (
@@ -25,7 +20,7 @@ function isSpec(value: unknown): value is TransformSpec {
 
 /** Whether a leaf spec flips the sign of the updates, or `undefined` for "look inside". */
 function flipsSign(spec: TransformSpec): boolean | undefined {
-  if (DESCENT_ALIASES.has(spec.name)) return true;
+  if (isDescentAlias(spec.name)) return true;
   if (spec.name === 'scaleByLearningRate') {
     const options = spec.args[1] as { flipSign?: boolean } | undefined;
     return options?.flipSign !== false;

@@ -69,3 +69,28 @@ export * from './combining.js';
 export * from './flatten.js';
 export * from './lookahead.js';
 export * from './masking.js';
+export {
+  type ScaleByAdadeltaOptions,
+  type ScaleByAdadeltaState,
+  scaleByAdadelta,
+} from './adadelta.js';
+export * from './clipBlock.js';
+export {
+  type ScaleByFactoredRmsOptions,
+  type ScaleByFactoredRmsState,
+  scaleByFactoredRms,
+} from './factored.js';
+export * from './factoredAliases.js';
+export * from './paramTerms.js';
+export {
+  type ScaleByRpropOptions,
+  type ScaleByRpropState,
+  scaleByRprop,
+} from './rprop.js';
+export { type ScaleBySm3Options, type ScaleBySm3State, scaleBySm3 } from './sm3.js';
+export {
+  type AdaptiveGradClipOptions,
+  adaptiveGradClip,
+  type ScaleByTrustRatioOptions,
+  scaleByTrustRatio,
+} from './trust.js';
