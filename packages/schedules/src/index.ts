@@ -17,3 +17,7 @@ export * from './polynomial.js';
 
 // Every schedule factory this package exports can be saved and revived by name.
 registerPackageFactories('@tfopt/schedules', self);
+
+export * from './interpolate.js';
+export * from './sgdr.js';
+export * from './warmupExponential.js';

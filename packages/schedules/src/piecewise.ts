@@ -1,6 +1,6 @@
-import { type HasSpec, InvalidOptionError, type Schedule, withFunctionSpec } from '@tfopt/core';
-import { assertOptions, finite, nonNegative } from '@tfopt/core/options';
-import { checkCount, checkOptionKeys } from './common.js';
+import { type HasSpec, type Schedule, withFunctionSpec } from '@tfopt/core';
+import { assertOptions, finite } from '@tfopt/core/options';
+import { checkCount, checkOptionKeys, readBoundariesAndScales } from './common.js';
 
 /**
  * Options of {@link piecewiseConstantSchedule}.
@@ -42,33 +42,7 @@ export function piecewiseConstantSchedule(
   checkOptionKeys(owner, options, ['initValue', 'boundariesAndScales']);
   const { initValue, boundariesAndScales } = options;
   assertOptions(owner, { initValue: [initValue, finite] });
-  if (
-    typeof boundariesAndScales !== 'object' ||
-    boundariesAndScales === null ||
-    Array.isArray(boundariesAndScales)
-  ) {
-    throw new InvalidOptionError(
-      owner,
-      'boundariesAndScales',
-      boundariesAndScales,
-      'an object mapping boundary counts to scales, e.g. { 100: 0.1 }',
-    );
-  }
-  const pieces: { boundary: number; scale: number }[] = [];
-  for (const [key, scale] of Object.entries(boundariesAndScales)) {
-    // Object keys are strings; accept only the canonical spelling of an integer count.
-    if (!/^(0|[1-9][0-9]*)$/.test(key)) {
-      throw new InvalidOptionError(
-        owner,
-        `boundariesAndScales[${JSON.stringify(key)}]`,
-        key,
-        'keyed by an integer update count >= 0',
-      );
-    }
-    assertOptions(owner, { [`boundariesAndScales[${key}]`]: [scale, nonNegative] });
-    pieces.push({ boundary: Number(key), scale });
-  }
-  pieces.sort((a, b) => a.boundary - b.boundary);
+  const pieces = readBoundariesAndScales(owner, boundariesAndScales);
   // Each step's value is precomputed, so a call only finds the last boundary reached.
   let v = initValue;
   const steps = pieces.map(({ boundary, scale }) => {

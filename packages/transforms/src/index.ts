@@ -94,3 +94,22 @@ export {
   type ScaleByTrustRatioOptions,
   scaleByTrustRatio,
 } from './trust.js';
+export {
+  type ZeroNansState,
+  keepParamsNonnegative,
+  zeroNans,
+} from './constraints.js';
+export { centralize } from './centralize.js';
+export { type AddNoiseOptions, type AddNoiseState, addNoise } from './noise.js';
+export {
+  type ScaleByOptimisticGradientOptions,
+  type ScaleByOptimisticGradientState,
+  scaleByOptimisticGradient,
+} from './optimistic.js';
+export {
+  type PolyakVariant,
+  type ScaleByPolyakStepSizeOptions,
+  scaleByPolyakStepSize,
+} from './polyak.js';
+export { scaleBySign } from './sign.js';
+export * from './miscAliases.js';
