@@ -205,9 +205,14 @@ describeEachBackend('applyIfFinite: save, load and resume', (backend) => {
       const revived = transformFromJson(JSON.parse(JSON.stringify(json)));
       expect(transformToJson(revived)).toEqual(json);
     }
+    // Each spec records the package that exports its factory.
     expect(transformToJson(built[0]!)).toEqual({
       name: 'applyIfFinite',
-      args: [{ $spec: { name: 'adam', args: [0.1] } }, { maxConsecutiveErrors: 4 }],
+      args: [
+        { $spec: { name: 'adam', args: [0.1], package: '@tfopt/transforms' } },
+        { maxConsecutiveErrors: 4 },
+      ],
+      package: '@tfopt/transforms',
     });
   });
 });
