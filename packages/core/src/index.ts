@@ -16,9 +16,9 @@ export * from './ops.js';
 export * from './registry.js';
 export * from './schedule.js';
 export * from './spec.js';
+export * from './stateAccess.js';
 export * from './transform.js';
 export * from './tree.js';
 
 // Core's other exports are helpers, not factories; only these four build transforms.
 registerPackageFactories('@tfopt/core', { chain, identity, injectHyperparams, injectLearningRate });
-export * from './stateAccess.js';
