@@ -7,9 +7,15 @@
  * @packageDocumentation
  * @module options
  */
-import * as E from 'fp-ts/lib/Either.js';
-import { pipe } from 'fp-ts/lib/function.js';
+import type { Either } from 'fp-ts/lib/Either.js';
 import { InvalidOptionError } from './errors.js';
+
+// An fp-ts Either is a plain tagged object, so the rules build it themselves:
+// fp-ts's runtime ships as CommonJS, which bundlers cannot tree-shake, and
+// would otherwise be most of a browser bundle. The values are fp-ts's own
+// (`E.isLeft`, `E.match`, `pipe` work on them).
+const right = <A>(a: A): Either<never, A> => ({ _tag: 'Right', right: a });
+const left = <L>(e: L): Either<L, never> => ({ _tag: 'Left', left: e });
 
 /**
  * A check on one option: the value passes through on the right, or an
@@ -21,14 +27,14 @@ export type OptionRule<A = number> = (
   owner: string,
   option: string,
   value: unknown,
-) => E.Either<InvalidOptionError, A>;
+) => Either<InvalidOptionError, A>;
 
 const rule =
   (expected: string, ok: (v: number) => boolean): OptionRule =>
   (owner, option, value) =>
     typeof value === 'number' && Number.isFinite(value) && ok(value)
-      ? E.right(value)
-      : E.left(new InvalidOptionError(owner, option, value, expected));
+      ? right(value)
+      : left(new InvalidOptionError(owner, option, value, expected));
 
 /** A finite number. @category Options */
 export const finite: OptionRule = rule('a finite number', () => true);
@@ -78,8 +84,8 @@ export function inRange(
 export function oneOf<const T extends string>(...allowed: readonly T[]): OptionRule<T> {
   return (owner, option, value) =>
     typeof value === 'string' && (allowed as readonly string[]).includes(value)
-      ? E.right(value as T)
-      : E.left(
+      ? right(value as T)
+      : left(
           new InvalidOptionError(
             owner,
             option,
@@ -92,8 +98,8 @@ export function oneOf<const T extends string>(...allowed: readonly T[]): OptionR
 /** A boolean. @category Options */
 export const boolean: OptionRule<boolean> = (owner, option, value) =>
   typeof value === 'boolean'
-    ? E.right(value)
-    : E.left(new InvalidOptionError(owner, option, value, 'true or false'));
+    ? right(value)
+    : left(new InvalidOptionError(owner, option, value, 'true or false'));
 
 /**
  * A number checked by `numberRule`, or a function (a schedule or a callback),
@@ -106,7 +112,7 @@ export function numberOrFunction(
 ): OptionRule<number | ((...args: never[]) => unknown)> {
   return (owner, option, value) =>
     typeof value === 'function'
-      ? E.right(value as (...args: never[]) => unknown)
+      ? right(value as (...args: never[]) => unknown)
       : numberRule(owner, option, value);
 }
 
@@ -124,16 +130,12 @@ export function numberOrFunction(
 export function validateOptions(
   owner: string,
   checks: Record<string, readonly [unknown, OptionRule<unknown>]>,
-): E.Either<InvalidOptionError, void> {
-  let result: E.Either<InvalidOptionError, void> = E.right(undefined);
+): Either<InvalidOptionError, void> {
   for (const [option, [value, check]] of Object.entries(checks)) {
-    result = pipe(
-      result,
-      E.chain(() => check(owner, option, value)),
-      E.map(() => undefined),
-    );
+    const result = check(owner, option, value);
+    if (result._tag === 'Left') return result;
   }
-  return result;
+  return right(undefined);
 }
 
 /**
@@ -147,7 +149,7 @@ export function assertOptions(
   checks: Record<string, readonly [unknown, OptionRule<unknown>]>,
 ): void {
   const result = validateOptions(owner, checks);
-  if (E.isLeft(result)) throw result.left;
+  if (result._tag === 'Left') throw result.left;
 }
 
 /**

@@ -126,12 +126,13 @@ export function applyScale(updates: Tree, multipliers: Tree, perTensor: boolean)
 
 /**
  * The updates to remember for the next step, as handles of this transform's
- * own (`tf.clone` shares the data; nothing is copied). The incoming updates
- * may belong to the caller, who may dispose them after the step; a state
- * never holds a tensor the caller passed in.
+ * own that share the data. The incoming updates may belong to the caller, who
+ * may dispose them after the step; a state never holds a tensor the caller
+ * passed in. A same-shape `tf.reshape` is such a handle on every backend,
+ * where `tf.clone` copies the whole tensor on wasm (its Identity kernel).
  */
 export function rememberUpdates(updates: Tree): Tree {
-  return treeMap((u) => tf.clone(u), updates);
+  return treeMap((u) => tf.reshape(u, u.shape), updates);
 }
 
 /**

@@ -22,6 +22,18 @@ const EG_COORDINATE_GAINS_RENAMED = { learningRate: 'gainLearningRate' } as cons
 const SATURATE = 1e38;
 
 /**
+ * The scalars of one update, built once and shared by every leaf (a number
+ * passed to an op becomes a new tensor at each call): `beta`, and `saturate`
+ * and `one` for the sign signal or `rate` for the product signal.
+ */
+interface Scalars {
+  readonly beta: tf.Scalar;
+  readonly saturate?: tf.Scalar;
+  readonly one?: tf.Scalar;
+  readonly rate?: tf.Scalar;
+}
+
+/**
  * The per-coordinate signal of {@link egCoordinateGains}:
  * `'sign'` uses `sign(g) * sign(gbar)`; `'product'` the bias-corrected
  * product `g * gbar / (1 - beta^max(t - 1, 1))`.
@@ -130,7 +142,8 @@ export function egCoordinateGains(
   });
   assertUpperBound('egCoordinateGains', 'max', max);
 
-  // The factor exp(gainLearningRate * r) of one leaf, with a = g * m (the sign of g * gbar).
+  // The factor exp(gainLearningRate * r) of one leaf, with a = g * m (the sign of g * gbar),
+  // given the update's scalars (built once per update and shared by every leaf).
   const up = Math.exp(gainLearningRate);
   const down = Math.exp(-gainLearningRate);
   const factor =
@@ -139,11 +152,16 @@ export function egCoordinateGains(
         // same wherever |a| > (e^eta - 1) / K (below float32's normal range for
         // eta < 3), and free of sign() and exp(), which each cost about ten
         // multiplies on the wasm backend.
-        (g: tf.Tensor, m: tf.Tensor, _rate: number) =>
-          clipByValue(tf.add(tf.mul(tf.mul(g, m), SATURATE), 1), down, up)
-      : // `rate` folds gainLearningRate, 1 - beta (gbar = (1 - beta) m) and the
+        (g: tf.Tensor, m: tf.Tensor, k: Scalars) =>
+          clipByValue(
+            tf.add(tf.mul(tf.mul(g, m), k.saturate as tf.Scalar), k.one as tf.Scalar),
+            down,
+            up,
+          )
+      : // `k.rate` folds gainLearningRate, 1 - beta (gbar = (1 - beta) m) and the
         // bias correction into one number.
-        (g: tf.Tensor, m: tf.Tensor, rate: number) => tf.exp(tf.mul(tf.mul(g, m), rate));
+        (g: tf.Tensor, m: tf.Tensor, k: Scalars) =>
+          tf.exp(tf.mul(tf.mul(g, m), k.rate as tf.Scalar));
 
   const tx: GradientTransformation<EgCoordinateGainsState> = {
     init: (params) =>
@@ -154,14 +172,20 @@ export function egCoordinateGains(
       const count = state.count + 1;
       const rate = (gainLearningRate * (1 - beta)) / (1 - beta ** Math.max(count - 1, 1));
       return tidy(() => {
+        const k: Scalars =
+          gainLearningRate === 0
+            ? { beta: tf.scalar(beta) }
+            : signal === 'sign'
+              ? { beta: tf.scalar(beta), saturate: tf.scalar(SATURATE), one: tf.scalar(1) }
+              : { beta: tf.scalar(beta), rate: tf.scalar(rate) };
         const [out, gains, gradTrace] = treeMapN(
           3,
           (u, g, p, m) => {
             // With a zero rate the gains stay at exactly their value; this also
             // avoids 0 * inf = NaN when g * m overflows.
             const pNext =
-              gainLearningRate === 0 ? p : clipByValue(tf.mul(p, factor(g, m, rate)), min, max);
-            return [tf.mul(u, pNext), pNext, tf.add(tf.mul(m, beta), g)];
+              gainLearningRate === 0 ? p : clipByValue(tf.mul(p, factor(g, m, k)), min, max);
+            return [tf.mul(u, pNext), pNext, tf.add(tf.mul(m, k.beta), g)];
           },
           updates,
           raw,

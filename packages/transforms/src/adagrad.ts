@@ -80,14 +80,16 @@ export function scaleByAdagrad(
       update: (updates, state) =>
         tidy(() => {
           const e = eps === 0 ? undefined : tf.scalar(eps);
+          const zero = guarded ? tf.scalar(0) : undefined;
           const [u, sumOfSquares] = treeMapN(
             2,
             (g, s) => {
               const sum = tf.add(s, tf.square(g));
               const root = tf.sqrt(e === undefined ? sum : tf.add(sum, e));
-              const u = guarded
-                ? tf.where(tf.greater(sum, 0), tf.div(g, root), tf.zerosLike(g))
-                : tf.div(g, root);
+              const u =
+                zero === undefined
+                  ? tf.div(g, root)
+                  : tf.where(tf.greater(sum, zero), tf.div(g, root), tf.zerosLike(g));
               return [u, sum];
             },
             updates,

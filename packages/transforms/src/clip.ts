@@ -5,13 +5,30 @@ import {
   type GradientTransformation,
   tidy,
   treeFlatten,
+  treeLeaves,
   treeMap,
-  treeSquaredNorm,
   withSpec,
 } from '@tfopt/core';
 import { assertOptions, nonNegative, positive } from '@tfopt/core/options';
 
 const EMPTY: EmptyState = Object.freeze({}) as EmptyState;
+
+/**
+ * `Σ u²` over the leaves as a [1, 1] tensor: one matrix product of each leaf's
+ * flat view with itself, which reads the leaf once and writes no squared copy
+ * (as `sum(square(u))` does). Empty leaves add nothing (and tfjs-backend-wasm's
+ * reductions over zero elements are unreliable).
+ */
+function squaredNorm(leaves: readonly tf.Tensor[]): tf.Tensor {
+  const parts = leaves
+    .filter((leaf) => leaf.size > 0)
+    .map((leaf) => {
+      const row = tf.reshape(leaf, [1, leaf.size]);
+      return tf.matMul(row, row, false, true);
+    });
+  if (parts.length === 0) return tf.zeros([1, 1]);
+  return parts.length === 1 ? (parts[0] as tf.Tensor) : tf.addN(parts);
+}
 
 /**
  * Rescale the updates so that their global L2 norm (over all leaves) is at
@@ -41,8 +58,9 @@ export function clipByGlobalNorm(maxNorm: number): GradientTransformation<EmptyS
       update: (updates) => {
         if (treeFlatten(updates).length === 0) return [updates, EMPTY];
         return tidy(() => {
-          const norm = tf.sqrt(treeSquaredNorm(updates));
-          const factor = tf.div(maxNorm, tf.maximum(norm, maxNorm));
+          const norm = tf.sqrt(squaredNorm(treeLeaves(updates)));
+          const bound = tf.scalar(maxNorm);
+          const factor = tf.reshape(tf.div(bound, tf.maximum(norm, bound)), []);
           return [treeMap((u) => tf.mul(u, factor), updates), EMPTY] as const;
         });
       },
