@@ -107,7 +107,7 @@ export type AdabeliefState = readonly [ScaleByBeliefState, EmptyState, ScaleBySc
  * @category Aliases
  * @example
  * ```ts
- * import * as tf from '@tensorflow/tfjs-core';
+ * import * as tf from '@tensorflow/tfjs';
  * import { stepVariables } from '@tfopt/core';
  * import { adabelief } from '@tfopt/transforms';
  * const w = { x: tf.variable(tf.tensor([3, -1])) };
