@@ -1,190 +1,157 @@
 /**
- * Per-step cost of tfopt optimizers against tf.train's own on tf.Variables,
- * measured in the same process on each backend and reported as ratios.
- *
- * Gradients are fixed tensors so only the optimizer step is timed. Each
- * measurement is the median of several timed blocks after a warm-up.
+ * `npm run bench`: the optimizer step alone (tf.train against tfopt's fused
+ * and composable paths), the machine's copy bandwidth, and the whole MNIST
+ * training step, on each backend; writes bench.json and bench.md.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+// The Node build of tfjs-core registers no gradients (the training step needs them); the tfjs bundle does.
+import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { type GradientTransformation, stepVariables, treeDispose } from '@tfopt/core';
-import { egAdam, egSgdm } from '@tfopt/eg';
-import { adam, sgd } from '@tfopt/transforms';
+import type { ModelKind } from '@tfopt/experiments/dist/models.js';
+import { type BenchArgs, parseArgs, USAGE } from './args.js';
+import { COPY_BYTES, measureCopyBandwidth } from './bandwidth.js';
+import { fusedAvailable, notFusable, OPTIMIZERS } from './contenders.js';
+import { describeMachine } from './machine.js';
+import { growthSummary, renderMarkdown } from './report.js';
+import { type MeasuredStep, runStepCase } from './stepSuite.js';
+import { evaluateTargets } from './targets.js';
+import { median, stepBandwidth } from './traffic.js';
+import { runTrainCase } from './trainSuite.js';
+import type { BenchResult, StepRow, TrainRow } from './types.js';
+import { DOCS_PATH, PACKAGE_DIR, writeDocs } from './writeDocs.js';
 
-interface Args {
-  backends: string[];
-  steps: number;
-  blocks: number;
-}
+const CNN_NOTE =
+  "tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter kernel; the experiments' CNN computes its " +
+  'filter gradient as a forward convolution (a tf.customGrad in packages/experiments/src/models.ts), ' +
+  "so it trains on wasm too. A CNN built on tf.conv2d's own gradient runs on cpu only.";
 
-function parseArgs(argv: string[]): Args {
-  const args: Args = { backends: ['cpu', 'wasm'], steps: 50, blocks: 5 };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = argv[i + 1];
-    if (flag === '--help') {
-      console.log('usage: npm run bench -- [--backends cpu,wasm] [--steps 50] [--blocks 5]');
-      process.exit(0);
+async function run(args: BenchArgs): Promise<BenchResult> {
+  const started = new Date();
+  const log = (line: string) => console.log(line);
+  const notes: string[] = [];
+  const warmupSteps = args.quick ? 1 : 3;
+  const copies = args.quick ? 3 : 7;
+  const copySamples = measureCopyBandwidth(copies);
+  log(`copy bandwidth: ${median(copySamples).toFixed(2)} GB/s`);
+
+  const measured: MeasuredStep[] = [];
+  const training: TrainRow[] = [];
+  for (const backend of args.backends) {
+    if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} is not available`);
+    await tf.ready();
+    const leakCheck = tf.memory().numTensors;
+    log(`${backend}: optimizer step`);
+    for (const layout of args.sizes) {
+      measured.push(
+        ...runStepCase(layout, backend, {
+          blocks: args.blocks,
+          blockMs: args.blockMs,
+          warmupSteps,
+          log,
+          onError: (message) => {
+            notes.push(message);
+            log(`  ${message}`);
+          },
+        }),
+      );
     }
-    if (value === undefined) throw new Error(`${flag}: missing value`);
-    if (flag === '--backends') args.backends = value.split(',');
-    else if (flag === '--steps') args.steps = Number(value);
-    else if (flag === '--blocks') args.blocks = Number(value);
-    else throw new Error(`unknown flag ${flag}; see --help`);
-    i++;
+    if (args.models.length > 0) log(`${backend}: whole training step`);
+    for (const model of args.models as ModelKind[]) {
+      try {
+        training.push(
+          ...runTrainCase(model, backend, {
+            blocks: args.blocks,
+            blockMs: args.blockMs * 2,
+            warmupSteps,
+            log,
+          }),
+        );
+      } catch (e) {
+        const message = `${backend} ${model} training step failed: ${e instanceof Error ? e.message : e}`;
+        notes.push(message);
+        log(`  ${message}`);
+      }
+    }
+    const left = tf.memory().numTensors - leakCheck;
+    if (left !== 0) notes.push(`${backend}: ${left} tensors were left alive after the suites`);
   }
-  if (!(args.steps >= 1 && args.blocks >= 1)) throw new Error('--steps and --blocks must be >= 1');
-  return args;
-}
+  copySamples.push(...measureCopyBandwidth(copies));
+  const copyGbPerSec = median(copySamples);
 
-/** Shapes of an MNIST MLP (784-256-10), the size the experiments train. */
-const SHAPES: Record<string, number[]> = {
-  'dense1/kernel': [784, 256],
-  'dense1/bias': [256],
-  'dense2/kernel': [256, 10],
-  'dense2/bias': [10],
-};
-
-interface Setup {
-  vars: Record<string, tf.Variable>;
-  grads: Record<string, tf.Tensor>;
-}
-
-function setup(): Setup {
-  const vars: Record<string, tf.Variable> = {};
-  const grads: Record<string, tf.Tensor> = {};
-  let seed = 1;
-  for (const [name, shape] of Object.entries(SHAPES)) {
-    vars[name] = tf.variable(
-      tf.randomNormal(shape, 0, 0.05, 'float32', seed++),
-      true,
-      `${name}-${Math.random()}`,
+  const steps: StepRow[] = measured.map((r) => ({
+    ...r,
+    ...stepBandwidth(r.bytesPerParam, r.params, r.msPerStep, copyGbPerSec),
+  }));
+  const leaking = [...steps, ...training].filter((r) => r.tensorGrowth !== 0);
+  for (const r of leaking) {
+    const where = 'case' in r ? r.case : r.model;
+    notes.push(
+      `${r.backend} ${where}: ${r.optimizer} (${r.path}) grew numTensors by ${r.tensorGrowth}`,
     );
-    grads[name] = tf.randomNormal(shape, 0, 0.01, 'float32', seed++);
   }
-  return { vars, grads };
-}
-
-interface Measurement {
-  msPerStep: number;
-  stateTensors: number;
-  stateBytes: number;
-  leakedTensors: number;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-/** Time `stepFn` in blocks; `sync` forces pending work to finish. */
-function measure(
-  label: string,
-  make: (s: Setup) => { stepFn: () => void; dispose: () => void },
-  args: Args,
-): Measurement {
-  const s = setup();
-  const before = tf.memory();
-  const { stepFn, dispose } = make(s);
-  const sync = () => s.vars['dense2/bias']!.dataSync();
-  for (let i = 0; i < 5; i++) stepFn();
-  sync();
-  const afterWarmup = tf.memory();
-  const times: number[] = [];
-  for (let b = 0; b < args.blocks; b++) {
-    const t0 = performance.now();
-    for (let i = 0; i < args.steps; i++) stepFn();
-    sync();
-    times.push((performance.now() - t0) / args.steps);
+  if (args.models.includes('cnn')) notes.push(CNN_NOTE);
+  const fused = fusedAvailable();
+  if (fused) {
+    const used = new Set([...steps, ...training].map((r) => r.optimizer));
+    for (const name of used) {
+      const why = notFusable(name);
+      if (why !== undefined) {
+        notes.push(`${name}: ${why}; its "fused" rows ran the composable path`);
+      }
+    }
   }
-  const after = tf.memory();
-  const result: Measurement = {
-    msPerStep: median(times),
-    stateTensors: afterWarmup.numTensors - before.numTensors,
-    stateBytes: afterWarmup.numBytes - before.numBytes,
-    leakedTensors: after.numTensors - afterWarmup.numTensors,
+  return {
+    version: 1,
+    startedAt: started.toISOString(),
+    durationSec: (Date.now() - started.getTime()) / 1000,
+    quick: args.quick,
+    settings: {
+      sizes: args.sizes.map((s) => `${s.tensors}x${s.size}`),
+      backends: args.backends,
+      models: args.models,
+      blocks: args.blocks,
+      blockMs: args.blockMs,
+      warmupSteps,
+    },
+    machine: describeMachine(args.backends),
+    optimizers: Object.fromEntries(Object.values(OPTIMIZERS).map((o) => [o.name, o.settings])),
+    fusedAvailable: fused,
+    bandwidth: { arrayBytes: COPY_BYTES, gbPerSec: copyGbPerSec, samples: copySamples },
+    steps,
+    training,
+    targets: evaluateTargets(steps, training, args.backends),
+    notes,
   };
-  dispose();
-  treeDispose([s.vars, s.grads]);
-  if (result.leakedTensors !== 0)
-    console.error(`warning: ${label} leaked ${result.leakedTensors} tensors`);
-  return result;
-}
-
-function trainRef(optimizer: tf.Optimizer) {
-  return (s: Setup) => ({
-    stepFn: () =>
-      optimizer.applyGradients(
-        Object.fromEntries(Object.entries(s.grads).map(([k, g]) => [s.vars[k]!.name, g])),
-      ),
-    dispose: () => optimizer.dispose(),
-  });
-}
-
-function tfopt(tx: GradientTransformation<any>) {
-  return (s: Setup) => {
-    let state = tx.init(s.vars);
-    return {
-      stepFn: () => {
-        state = stepVariables(tx, s.vars, s.grads, state);
-      },
-      dispose: () => treeDispose(state),
-    };
-  };
-}
-
-interface Row {
-  backend: string;
-  name: string;
-  reference: string;
-  m: Measurement;
-  ratio: number;
 }
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  tf.env().set('IS_TEST', true); // silences the "use tfjs-node" banner
-  const rows: Row[] = [];
-  for (const backend of args.backends) {
-    if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} is not available`);
-    await tf.ready();
-    const lr = 1e-3;
-    const refAdam = measure('tf.train.adam', trainRef(tf.train.adam(lr, 0.9, 0.999, 1e-7)), args);
-    const refMomentum = measure('tf.train.momentum', trainRef(tf.train.momentum(lr, 0.9)), args);
-    const cases: [
-      string,
-      string,
-      Measurement,
-      (s: Setup) => { stepFn: () => void; dispose: () => void },
-    ][] = [
-      ['adam', 'tf.train.adam', refAdam, tfopt(adam(lr, { eps: 1e-7 }))],
-      ['egAdam', 'tf.train.adam', refAdam, tfopt(egAdam(lr, { eps: 1e-7 }))],
-      ['sgd (momentum 0.9)', 'tf.train.momentum', refMomentum, tfopt(sgd(lr, { momentum: 0.9 }))],
-      ['egSgdm', 'tf.train.momentum', refMomentum, tfopt(egSgdm(lr, { momentum: 0.9 }))],
-    ];
-    rows.push({ backend, name: 'tf.train.adam', reference: '-', m: refAdam, ratio: 1 });
-    rows.push({ backend, name: 'tf.train.momentum', reference: '-', m: refMomentum, ratio: 1 });
-    for (const [name, refName, ref, make] of cases) {
-      const m = measure(name, make, args);
-      rows.push({ backend, name, reference: refName, m, ratio: m.msPerStep / ref.msPerStep });
-    }
+  if (args === undefined) {
+    console.log(USAGE);
+    return;
   }
-  const header =
-    '| backend | optimizer | ms/step | ratio vs reference | reference | state tensors | state MB | leaked |';
-  const lines = [header, '|---|---|---:|---:|---|---:|---:|---:|'];
-  for (const r of rows) {
-    lines.push(
-      `| ${r.backend} | ${r.name} | ${r.m.msPerStep.toFixed(3)} | ${r.reference === '-' ? '1.00' : r.ratio.toFixed(2)} | ${r.reference} | ${r.m.stateTensors} | ${(r.m.stateBytes / 2 ** 20).toFixed(2)} | ${r.m.leakedTensors} |`,
+  tf.enableProdMode(); // also silences the "use tfjs-node" banner
+  const result = await run(args);
+  const out = resolve(args.out ?? join(PACKAGE_DIR, 'results'));
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'bench.json'), `${JSON.stringify(result, null, 2)}\n`);
+  const markdown = renderMarkdown(result);
+  writeFileSync(join(out, 'bench.md'), markdown);
+  console.log(`\nwrote ${join(out, 'bench.json')} and bench.md`);
+  if (args.writeDocs) console.log(`wrote ${writeDocs(result, DOCS_PATH)}`);
+  console.log(growthSummary(result).replaceAll('`', '').replaceAll('**', ''));
+  for (const t of result.targets) {
+    const value = t.value === null ? '–' : t.value.toFixed(3);
+    console.log(
+      `${t.status.padEnd(12)} ${t.target} [${t.backend}]: ${t.measure} = ${value} (${t.bound})`,
     );
   }
-  console.log(
-    `MLP 784-256-10 (${Object.values(SHAPES).reduce((s, sh) => s + sh.reduce((a, b) => a * b, 1), 0)} parameters), ${args.blocks} blocks x ${args.steps} steps, median\n`,
-  );
-  console.log(lines.join('\n'));
 }
 
 main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.message : e);
+  console.error(e instanceof Error ? (e.stack ?? e.message) : e);
   process.exit(1);
 });

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { TfoptError, TreeStructureError } from './errors.js';
+import { InvalidOptionError, TfoptError, TreeStructureError } from './errors.js';
+import { runFusedStep } from './fusedRun.js';
 import type { GradientTransformation, UpdateContext } from './transform.js';
 import { assertSameStructure, collectTensors, type Tree, treeFlatten, treeMap } from './tree.js';
 
@@ -157,6 +158,25 @@ export interface StepOptions {
    * Default `false`.
    */
   readonly checkFinite?: boolean;
+  /**
+   * Run the whole transform as one fused pass over each parameter tensor's
+   * data (plus one read-only pass where a link needs a global sum, as
+   * `clipByGlobalNorm` and `egGlobalScale` do) instead of one tfjs op at a
+   * time. Default: fuse when possible, that is on the cpu and wasm backends,
+   * for float32 parameters, and for chains whose every link has a fused form
+   * (see `whyNotFusable`); otherwise the composable path runs. `false`:
+   * always the composable path. `true`: throw a `TfoptError` saying why when
+   * the step cannot be fused.
+   *
+   * Both paths keep the same state layout, so a state moves between them;
+   * they agree to float32 rounding. On wasm the pass is compiled to
+   * WebAssembly SIMD (float32, as tfjs's kernels compute) and rewrites the
+   * buffers of the variables and the state in place where no other tensor
+   * refers to them (never with `checkFinite`); on cpu it is a JavaScript loop
+   * (float64 per element, stored as float32) that writes new buffers, since
+   * the cpu backend hands its buffers out (`dataSync`, slices).
+   */
+  readonly fused?: boolean;
 }
 
 /**
@@ -172,8 +192,8 @@ export interface StepResult<S> {
 }
 
 /**
- * Run `transform.update` with everything a step needs around it: the inputs
- * checked first, the update in its own `tf.tidy` (a throw inside leaves no
+ * Run `transform.update` with everything a step needs around it (the caller
+ * has checked the gradients against the params): the update in its own `tf.tidy` (a throw inside leaves no
  * tensor behind), the new state detached from the inputs, the updates
  * checked against the params (and, with `checkFinite`, for NaN and
  * Infinity), then `apply` on the checked trees. On any throw, whatever the step
@@ -187,11 +207,10 @@ function runStep<S, R>(
   grads: Tree,
   state: S,
   context: UpdateContext | undefined,
-  paramsName: string,
   options: StepOptions,
+  paramsName: string,
   apply: (updates: Tree) => R,
 ): [R, S] {
-  assertSameStructure(params, grads, [paramsName, 'grads'], { dtype: true });
   const inputs = [params, grads, context];
   const [updates, produced] = tf.tidy(
     () => transform.update(grads, state, params, context) as unknown as tf.TensorContainer,
@@ -215,6 +234,49 @@ function runStep<S, R>(
   disposeReplaced(updates, [next, result], inputs, state);
   disposeReplaced(state, next, inputs);
   return [result, next];
+}
+
+/** Throw unless `fused` is a boolean or absent. */
+function checkFusedOption(owner: string, options: StepOptions): void {
+  const { fused } = options;
+  if (fused !== undefined && typeof fused !== 'boolean') {
+    throw new InvalidOptionError(owner, 'fused', fused, 'true, false or absent');
+  }
+}
+
+/**
+ * The fused step's outcome, or undefined when the composable path must run
+ * (with `fused: true`, a `TfoptError` saying why instead).
+ */
+function tryFused<S>(
+  owner: string,
+  transform: GradientTransformation<S>,
+  params: Tree,
+  grads: Tree,
+  state: S,
+  context: UpdateContext | undefined,
+  options: StepOptions,
+  variables: boolean,
+): { readonly state: S; readonly params?: Tree } | undefined {
+  if (options.fused === false) return undefined;
+  const outcome = runFusedStep(
+    transform as GradientTransformation<unknown>,
+    params,
+    grads,
+    state,
+    context,
+    variables,
+    options.checkFinite === true,
+  );
+  if (typeof outcome !== 'string') {
+    const next = detachState(outcome.state as S, [params, grads, context]);
+    disposeReplaced(state, next, params, grads, context, outcome.params);
+    return { state: next, ...(outcome.params === undefined ? {} : { params: outcome.params }) };
+  }
+  if (options.fused === true) {
+    throw new TfoptError(`${owner}: cannot fuse this step (fused: true): ${outcome}`);
+  }
+  return undefined;
 }
 
 /**
@@ -251,15 +313,19 @@ export function step<S>(
   context?: UpdateContext,
   options: StepOptions = {},
 ): StepResult<S> {
+  checkFusedOption('step', options);
+  assertSameStructure(params, grads, ['params', 'grads'], { dtype: true });
+  const fused = tryFused('step', transform, params, grads, state, context, options, false);
+  if (fused !== undefined) return { params: fused.params as Tree, state: fused.state };
   const [newParams, next] = runStep(
     transform,
     params,
     grads,
     state,
     context,
-    'params',
     options,
-    (updates) => addLeaves(params, updates),
+    'params',
+    (u) => addLeaves(params, u),
   );
   return { params: newParams, state: next };
 }
@@ -299,8 +365,21 @@ export function stepVariables<S>(
   context?: UpdateContext,
   options: StepOptions = {},
 ): S {
+  checkFusedOption('stepVariables', options);
   assertVariables(variables);
-  const [, next] = runStep(transform, variables, grads, state, context, 'variables', options, (u) =>
+  assertSameStructure(variables, grads, ['variables', 'grads'], { dtype: true });
+  const fused = tryFused(
+    'stepVariables',
+    transform,
+    variables,
+    grads,
+    state,
+    context,
+    options,
+    true,
+  );
+  if (fused !== undefined) return fused.state;
+  const [, next] = runStep(transform, variables, grads, state, context, options, 'variables', (u) =>
     addInPlace(variables, u),
   );
   return next;

@@ -11,6 +11,7 @@ import { chain, identity } from './transform.js';
 
 export * from './apply.js';
 export * from './errors.js';
+export * from './fused.js';
 export * from './inject.js';
 export * from './ops.js';
 export * from './registry.js';

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { recordInjection } from './chainLinks.js';
 import { InvalidOptionError, TfoptError } from './errors.js';
 import { evaluateSchedule, type ScalarOrSchedule } from './schedule.js';
 import { withSpec } from './spec.js';
@@ -126,23 +127,36 @@ export function injectHyperparams<
       return { hyperparams: values, count: 0, inner: build(values).init(params) };
     },
     update: (updates, state, params, context) => {
-      if (!isInjectHyperparamsState(state)) {
-        throw new TfoptError(
-          `${owner}: expected a state { hyperparams, count, inner }, got ${describe(state)}; was it built by this transform's init?`,
-        );
-      }
-      const values: Record<string, number> = { ...state.hyperparams };
-      for (const [key, value] of entries) {
-        if (typeof value === 'function') {
-          values[key] = evaluateSchedule(value, state.count, `${owner}: hyperparameter "${key}"`);
-        } else if (!(key in values)) {
-          throw new TfoptError(`${owner}: the state has no value for hyperparameter "${key}"`);
-        }
-      }
+      const values = valuesFor(state);
       const [out, inner] = build(values).update(updates, state.inner, params, context);
       return [out, { hyperparams: values, count: state.count + 1, inner }] as const;
     },
   };
+  /** This update's hyperparameter values (the state's, schedules evaluated at its count). */
+  function valuesFor(state: unknown): Record<string, number> {
+    if (!isInjectHyperparamsState(state)) {
+      throw new TfoptError(
+        `${owner}: expected a state { hyperparams, count, inner }, got ${describe(state)}; was it built by this transform's init?`,
+      );
+    }
+    const values: Record<string, number> = { ...state.hyperparams };
+    for (const [key, value] of entries) {
+      if (typeof value === 'function') {
+        values[key] = evaluateSchedule(value, state.count, `${owner}: hyperparameter "${key}"`);
+      } else if (!(key in values)) {
+        throw new TfoptError(`${owner}: the state has no value for hyperparameter "${key}"`);
+      }
+    }
+    return values;
+  }
+  // The fused path (fusedRun.ts) runs the inner transform of each update.
+  recordInjection(transform.update as GradientTransformation<unknown>['update'], {
+    forState: (state) => {
+      const values = valuesFor(state);
+      return { values, inner: build(values) as GradientTransformation<unknown> };
+    },
+    initial: () => build(valuesAt(0)) as GradientTransformation<unknown>,
+  });
   return withSpec(transform, owner, [factory, hyperparams, staticArgs]);
 }
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Monoid } from 'fp-ts/lib/Monoid.js';
+import { recordChainLinks } from './chainLinks.js';
 import { TfoptError } from './errors.js';
 import { specOf, type TransformSpec } from './spec.js';
 import type { Tree } from './tree.js';
@@ -164,35 +165,43 @@ export function chain<const T extends readonly GradientTransformation<any>[]>(
   const spec = childSpecs.every((s) => s !== undefined)
     ? { spec: { name: 'chain', args: childSpecs } as TransformSpec }
     : {};
+  const update: GradientTransformation<ChainState<T>>['update'] = (
+    updates,
+    state,
+    params,
+    context,
+  ) => {
+    if (!Array.isArray(state) || state.length !== transforms.length) {
+      throw new TfoptError(
+        `chain: expected a state tuple of ${transforms.length} entries (one per link), got ${
+          Array.isArray(state) ? `${state.length} entries` : typeof state
+        }; was the state built by this chain's init?`,
+      );
+    }
+    const ctx: UpdateContext =
+      context?.grads !== undefined ? context : { ...context, grads: updates };
+    return tidy(() => {
+      let current = updates;
+      const next: unknown[] = [];
+      for (let i = 0; i < transforms.length; i++) {
+        const [out, s] = (transforms[i] as GradientTransformation<unknown>).update(
+          current,
+          state[i],
+          params,
+          ctx,
+        );
+        current = out;
+        next.push(s);
+      }
+      return [current, next as unknown as ChainState<T>] as const;
+    });
+  };
+  // The fused path (fused.ts) compiles a chain from its links.
+  recordChainLinks(update as GradientTransformation<unknown>['update'], transforms);
   return {
     ...spec,
     init: (params) => tidy(() => transforms.map((t) => t.init(params))) as unknown as ChainState<T>,
-    update: (updates, state, params, context) => {
-      if (!Array.isArray(state) || state.length !== transforms.length) {
-        throw new TfoptError(
-          `chain: expected a state tuple of ${transforms.length} entries (one per link), got ${
-            Array.isArray(state) ? `${state.length} entries` : typeof state
-          }; was the state built by this chain's init?`,
-        );
-      }
-      const ctx: UpdateContext =
-        context?.grads !== undefined ? context : { ...context, grads: updates };
-      return tidy(() => {
-        let current = updates;
-        const next: unknown[] = [];
-        for (let i = 0; i < transforms.length; i++) {
-          const [out, s] = (transforms[i] as GradientTransformation<unknown>).update(
-            current,
-            state[i],
-            params,
-            ctx,
-          );
-          current = out;
-          next.push(s);
-        }
-        return [current, next as unknown as ChainState<T>] as const;
-      });
-    },
+    update,
   };
 }
 

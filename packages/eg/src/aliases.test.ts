@@ -13,7 +13,8 @@ import {
 import { describeEachBackend, optimizerPropertySuite, values } from '@tfopt/testing';
 import { adagrad, adam, sgd } from '@tfopt/transforms';
 import { describe, expect, it } from 'vitest';
-import { egAdagrad, egAdam, egSgdm } from './aliases.js';
+// From the entry module, so that the EG links have their fused forms as adagrad, adam and sgd do.
+import { egAdagrad, egAdam, egSgdm } from './index.js';
 
 // Every EG optimizer through the shared property table with the suite's
 // default tolerances. Rates and step budgets were picked from a scan (each

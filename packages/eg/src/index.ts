@@ -21,3 +21,5 @@ export * from './signConvention.js';
 // Every factory this package exports can be saved and revived by name; its aliases join the catalog.
 registerPackageFactories('@tfopt/eg', self);
 registerOptimizers(OPTIMIZERS);
+import { registerFusedEg } from './fused.js';
+registerFusedEg();

@@ -38,7 +38,7 @@ describeEachBackend('the model boundary', () => {
 
   it('rejects unknown TransformOptimizer options', () => {
     expect(() => new TransformOptimizer(adam(0.1), { checkfinite: true } as never)).toThrow(
-      'TransformOptimizer: option "checkfinite" must be absent (TransformOptimizer takes checkFinite), got true',
+      'TransformOptimizer: option "checkfinite" must be absent (TransformOptimizer takes checkFinite, fused), got true',
     );
   });
 

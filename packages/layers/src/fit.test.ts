@@ -270,7 +270,11 @@ describeEachBackend('TransformOptimizer in model.fit', (backend) => {
     control.setWeights(model.getWeights());
     const optimizer = new TransformOptimizer(chain(egAdam(0.02), saboteur));
     model.compile({ optimizer, loss: 'meanSquaredError' });
-    control.compile({ optimizer: new TransformOptimizer(egAdam(0.02)), loss: 'meanSquaredError' });
+    // The saboteur has no fused form, so the chain runs composable: the control must too, bit for bit.
+    control.compile({
+      optimizer: new TransformOptimizer(egAdam(0.02), { fused: false }),
+      loss: 'meanSquaredError',
+    });
     const fit = (m: tf.LayersModel) =>
       m.fit(xs, ys, { epochs: 2, batchSize: 8, shuffle: false, verbose: 0 });
     await fit(model);

@@ -38,6 +38,15 @@ export interface TransformOptimizerOptions {
    * from the device per step. Default `false`.
    */
   readonly checkFinite?: boolean;
+  /**
+   * Run each step as one fused pass over each variable's data (see the
+   * `fused` option of `stepVariables` in `@tfopt/core`). Default: fuse when
+   * possible (cpu and wasm backends, float32 variables, a transform whose
+   * every link has a fused form), else the composable path. `false`: always
+   * the composable path. `true`: a step that cannot be fused throws, saying
+   * why. Both paths keep the same state, so checkpoints move between them.
+   */
+  readonly fused?: boolean;
 }
 
 /** What the optimizer keeps between steps; replaced as a whole at each step. */
@@ -112,6 +121,7 @@ export class TransformOptimizer<S = unknown> extends tf.Optimizer {
   /** The transform this optimizer runs. */
   readonly transform: GradientTransformation<S>;
   private readonly checkFinite: boolean;
+  private readonly fused: boolean | undefined;
   private held: Held = EMPTY;
   /** Saved names not yet matched to a variable since the last `setWeights`. */
   private unclaimed = new Set<string>();
@@ -140,8 +150,8 @@ export class TransformOptimizer<S = unknown> extends tf.Optimizer {
         'a gradient transformation (an object with init and update)',
       );
     }
-    assertKnownOptions('TransformOptimizer', options ?? undefined, ['checkFinite']);
-    const { checkFinite = false } = options ?? {};
+    assertKnownOptions('TransformOptimizer', options ?? undefined, ['checkFinite', 'fused']);
+    const { checkFinite = false, fused } = options ?? {};
     if (typeof checkFinite !== 'boolean') {
       throw new InvalidOptionError(
         'TransformOptimizer',
@@ -150,8 +160,12 @@ export class TransformOptimizer<S = unknown> extends tf.Optimizer {
         'true or false',
       );
     }
+    if (fused !== undefined && typeof fused !== 'boolean') {
+      throw new InvalidOptionError('TransformOptimizer', 'fused', fused, 'true, false or absent');
+    }
     this.transform = transform;
     this.checkFinite = checkFinite;
+    this.fused = fused;
   }
 
   /**
@@ -236,6 +250,7 @@ export class TransformOptimizer<S = unknown> extends tf.Optimizer {
       // Checks gradients and updates, keeps the state off the caller's tensors, applies all or nothing.
       next = stepVariables(this.transform, params, grads, plan.state as S, context, {
         checkFinite: this.checkFinite,
+        ...(this.fused === undefined ? {} : { fused: this.fused }),
       });
     } catch (e) {
       disposeReplaced(
@@ -592,6 +607,7 @@ export class TransformOptimizer<S = unknown> extends tf.Optimizer {
       // tfjs-layers camel-cases every string in a loaded config; escaping "_" keeps the JSON intact.
       transform: JSON.stringify(transformToJson(this.transform)).replace(/_/g, '\\u005f'),
       checkFinite: this.checkFinite,
+      ...(this.fused === undefined ? {} : { fused: this.fused }),
     };
   }
 
@@ -604,7 +620,8 @@ export class TransformOptimizer<S = unknown> extends tf.Optimizer {
       throw new TfoptError('TransformOptimizer.fromConfig: the config has no "transform" spec');
     }
     const transform = transformFromJson(JSON.parse(config.transform) as SpecJson);
-    return new cls(transform, { checkFinite: config.checkFinite === true });
+    const fused = typeof config.fused === 'boolean' ? { fused: config.fused } : {};
+    return new cls(transform, { checkFinite: config.checkFinite === true, ...fused });
   }
 }
 

@@ -396,7 +396,7 @@ describe('TransformOptimizer options', () => {
       new TransformOptimizer(adam(0.1), { checkfinite: true } as unknown as { checkFinite: true });
     expect(build).toThrow(InvalidOptionError);
     expect(build).toThrow(
-      'TransformOptimizer: option "checkfinite" must be absent (TransformOptimizer takes checkFinite), got true',
+      'TransformOptimizer: option "checkfinite" must be absent (TransformOptimizer takes checkFinite, fused), got true',
     );
     expect(() => new TransformOptimizer(adam(0.1), { checkFinite: true })).not.toThrow();
   });

@@ -9,6 +9,7 @@
  */
 import { registerOptimizers, registerPackageFactories } from '@tfopt/core';
 import { OPTIMIZERS } from './catalog.js';
+import { registerFusedTransforms } from './fused.js';
 import * as self from './index.js';
 
 export * from './accumulation.js';
@@ -114,3 +115,4 @@ export {
 // Every factory this package exports can be saved and revived by name; its aliases join the catalog.
 registerPackageFactories('@tfopt/transforms', self);
 registerOptimizers(OPTIMIZERS);
+registerFusedTransforms();

@@ -1,0 +1,502 @@
+// Internal: on the wasm backend, the generated passes compiled to WebAssembly
+// with 128-bit SIMD (four float32 lanes), reading and writing the backend's
+// heap directly. Not exported from the package.
+//
+// The input is the JavaScript loop body that fusedCompile.ts generates from
+// the links' code: declarations, assignments, stores `A3[i] = ...`, sums
+// `r0 += ...`, `if (cond) x = ...;`, ternaries, comparisons, + - * /, and
+// Math.sqrt / min / max / abs / fround. Anything else (Math.exp, say) makes
+// the compiler give up, and the pass runs as JavaScript. Arithmetic is
+// float32, as the composable path's tfjs kernels compute; sums accumulate in
+// float64. The last `n mod 4` elements of a tensor run as JavaScript.
+
+// ---------------------------------------------------------------------------
+// Parsing
+
+type Expr =
+  | { readonly k: 'num'; readonly v: number }
+  | { readonly k: 'name'; readonly name: string }
+  | { readonly k: 'load'; readonly array: number }
+  | { readonly k: 'bin'; readonly op: string; readonly a: Expr; readonly b: Expr }
+  | { readonly k: 'neg'; readonly a: Expr }
+  | { readonly k: 'call'; readonly fn: string; readonly args: readonly Expr[] }
+  | { readonly k: 'cond'; readonly c: Expr; readonly a: Expr; readonly b: Expr };
+
+type Stmt =
+  | { readonly k: 'decl'; readonly name: string; readonly e: Expr }
+  | { readonly k: 'assign'; readonly name: string; readonly e: Expr }
+  | { readonly k: 'sum'; readonly name: string; readonly e: Expr }
+  | { readonly k: 'store'; readonly array: number; readonly e: Expr }
+  | { readonly k: 'if'; readonly c: Expr; readonly body: Stmt }
+  | { readonly k: 'return'; readonly v: number }
+  | { readonly k: 'block'; readonly body: readonly Stmt[] };
+
+class Unsupported extends Error {}
+
+const TOKEN =
+  /\s*(?:(\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|([A-Za-z_$][\w$]*)|(===|!==|>=|<=|\+=|[-+*/()[\]{};?:=<>.,]))/y;
+
+function tokenize(source: string): string[] {
+  const out: string[] = [];
+  TOKEN.lastIndex = 0;
+  while (TOKEN.lastIndex < source.length) {
+    if (/^\s*$/.test(source.slice(TOKEN.lastIndex))) break;
+    const m = TOKEN.exec(source);
+    if (m === null) throw new Unsupported(`unexpected text at ${TOKEN.lastIndex}`);
+    out.push((m[1] ?? m[2] ?? m[3]) as string);
+  }
+  return out;
+}
+
+const ARRAY = /^A(\d+)$/;
+const COMPARISONS = new Set(['>', '<', '>=', '<=', '===', '!==']);
+
+function parse(source: string): Stmt[] {
+  const tokens = tokenize(source);
+  let at = 0;
+  const peek = () => tokens[at];
+  const next = () => {
+    const t = tokens[at++];
+    if (t === undefined) throw new Unsupported('unexpected end');
+    return t;
+  };
+  const expect = (t: string) => {
+    const got = next();
+    if (got !== t) throw new Unsupported(`expected ${t}, got ${got}`);
+  };
+  const indexed = (): number | undefined => {
+    const m = ARRAY.exec(peek() ?? '');
+    if (m === null || tokens[at + 1] !== '[') return undefined;
+    at += 2;
+    expect('i');
+    expect(']');
+    return Number(m[1]);
+  };
+  const primary = (): Expr => {
+    const t = peek();
+    if (t === '(') {
+      next();
+      const e = expression();
+      expect(')');
+      return e;
+    }
+    if (t === '-') {
+      next();
+      return { k: 'neg', a: primary() };
+    }
+    if (t !== undefined && /^[\d.]/.test(t)) {
+      next();
+      return { k: 'num', v: Number(t) };
+    }
+    const array = indexed();
+    if (array !== undefined) return { k: 'load', array };
+    const name = next();
+    if (name === 'Math') {
+      expect('.');
+      const fn = next();
+      expect('(');
+      const args: Expr[] = [expression()];
+      while (peek() === ',') {
+        next();
+        args.push(expression());
+      }
+      expect(')');
+      return { k: 'call', fn, args };
+    }
+    if (!/^[A-Za-z_$][\w$]*$/.test(name)) throw new Unsupported(`unexpected ${name}`);
+    return { k: 'name', name };
+  };
+  const product = (): Expr => {
+    let e = primary();
+    while (peek() === '*' || peek() === '/') e = { k: 'bin', op: next(), a: e, b: primary() };
+    return e;
+  };
+  const sum = (): Expr => {
+    let e = product();
+    while (peek() === '+' || peek() === '-') e = { k: 'bin', op: next(), a: e, b: product() };
+    return e;
+  };
+  const comparison = (): Expr => {
+    const e = sum();
+    const op = peek();
+    if (op !== undefined && COMPARISONS.has(op)) {
+      next();
+      return { k: 'bin', op, a: e, b: sum() };
+    }
+    return e;
+  };
+  const expression = (): Expr => {
+    const c = comparison();
+    if (peek() !== '?') return c;
+    next();
+    const a = expression();
+    expect(':');
+    return { k: 'cond', c, a, b: expression() };
+  };
+  const statement = (): Stmt => {
+    const t = peek();
+    if (t === '{') {
+      next();
+      const body: Stmt[] = [];
+      while (peek() !== '}') body.push(statement());
+      next();
+      return { k: 'block', body };
+    }
+    if (t === 'const' || t === 'let') {
+      next();
+      const name = next();
+      expect('=');
+      const e = expression();
+      expect(';');
+      return { k: 'decl', name, e };
+    }
+    if (t === 'if') {
+      next();
+      expect('(');
+      const c = expression();
+      expect(')');
+      return { k: 'if', c, body: statement() };
+    }
+    if (t === 'return') {
+      next();
+      const v = Number(next());
+      expect(';');
+      return { k: 'return', v };
+    }
+    const array = indexed();
+    if (array !== undefined) {
+      expect('=');
+      const e = expression();
+      expect(';');
+      return { k: 'store', array, e };
+    }
+    const name = next();
+    const op = next();
+    const e = expression();
+    expect(';');
+    if (op === '=') return { k: 'assign', name, e };
+    if (op === '+=') return { k: 'sum', name, e };
+    throw new Unsupported(`unexpected ${op}`);
+  };
+  const out: Stmt[] = [];
+  while (at < tokens.length) out.push(statement());
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Encoding
+
+const I32 = 0x7f;
+const F64 = 0x7c;
+const V128 = 0x7b;
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+function f32Bytes(v: number): number[] {
+  return [...new Uint8Array(new Float32Array([v]).buffer)];
+}
+
+const simd = (op: number, ...rest: number[]) => [0xfd, ...uleb(op), ...rest];
+const OP = {
+  load: simd(0x00, 0, 0),
+  store: simd(0x0b, 0, 0),
+  shuffleHigh: simd(0x0d, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15),
+  f32x4Splat: simd(0x13),
+  f64x2Splat: simd(0x14),
+  f64x2Lane: (lane: number) => simd(0x21, lane),
+  bitselect: simd(0x52),
+  anyTrue: simd(0x53),
+  promoteLow: simd(0x5f),
+  abs: simd(0xe0),
+  neg: simd(0xe1),
+  sqrt: simd(0xe3),
+  f64x2Add: simd(0xf0),
+} as const;
+const BINARY: Readonly<Record<string, number[]>> = {
+  '+': simd(0xe4),
+  '-': simd(0xe5),
+  '*': simd(0xe6),
+  '/': simd(0xe7),
+  '===': simd(0x41),
+  '!==': simd(0x42),
+  '<': simd(0x43),
+  '>': simd(0x44),
+  '<=': simd(0x45),
+  '>=': simd(0x46),
+};
+
+function section(id: number, body: number[]): number[] {
+  return [id, ...uleb(body.length), ...body];
+}
+
+function name(s: string): number[] {
+  const bytes = [...new TextEncoder().encode(s)];
+  return [...uleb(bytes.length), ...bytes];
+}
+
+// ---------------------------------------------------------------------------
+// Compiling
+
+/** A pass compiled to WebAssembly: runs over the first `n` (a multiple of 4) elements of a leaf. */
+export interface WasmPass {
+  /** Main pass: 0, or 1 when checkFinite found a bad update. Reduction pass: the sums. */
+  readonly run: (n: number, pointers: readonly number[], constants: readonly number[]) => number[];
+}
+
+/**
+ * `loop` (the statements over `i`) as a WebAssembly function over the heap
+ * `memory`, or undefined when it uses something the compiler does not know.
+ * `arrays` and `constants` are the indices (ascending) the loop uses; `sums`
+ * the number of accumulators (`r0`, `r1`, ... of a reduction pass, 0 for the
+ * main pass).
+ */
+export function compileWasm(
+  loop: string,
+  arrays: readonly number[],
+  constants: readonly number[],
+  sums: number,
+  memory: WebAssembly.Memory,
+): WasmPass | undefined {
+  let bytes: Uint8Array;
+  try {
+    bytes = encode(parse(loop), arrays, constants, sums);
+  } catch (e) {
+    if (e instanceof Unsupported) return undefined;
+    throw e;
+  }
+  let instance: WebAssembly.Instance;
+  try {
+    instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), {
+      env: { memory },
+    });
+  } catch {
+    return undefined;
+  }
+  const fn = instance.exports.run as (...args: number[]) => number | number[];
+  return {
+    run: (n, pointers, values) => {
+      const out = fn(n, ...pointers, ...values);
+      return Array.isArray(out) ? out : [out];
+    },
+  };
+}
+
+function encode(
+  body: readonly Stmt[],
+  arrays: readonly number[],
+  constants: readonly number[],
+  sums: number,
+): Uint8Array {
+  // Locals: params (n, one pointer per array, one f64 per constant), then i, offset, v128s.
+  const pointerOf = new Map(arrays.map((a, k) => [a, 1 + k]));
+  const constantParam = new Map(constants.map((c, k) => [c, 1 + arrays.length + k]));
+  const params = 1 + arrays.length + constants.length;
+  const iLocal = params;
+  const offLocal = params + 1;
+  let vectors = 0;
+  const vector = () => params + 2 + vectors++;
+  const splatOf = new Map(constants.map((c) => [c, vector()]));
+  const accumulators = Array.from({ length: sums }, () => [vector(), vector()] as const);
+  const temp = vector();
+  const scopes: Map<string, number>[] = [new Map()];
+  const lookup = (n: string): number => {
+    for (let s = scopes.length - 1; s >= 0; s--) {
+      const at = scopes[s]?.get(n);
+      if (at !== undefined) return at;
+    }
+    throw new Unsupported(`unknown name ${n}`);
+  };
+  const code: number[] = [];
+  const emit = (...b: number[]) => {
+    code.push(...b);
+  };
+  const address = (array: number) => {
+    const p = pointerOf.get(array);
+    if (p === undefined) throw new Unsupported(`array A${array} is not a parameter`);
+    emit(0x20, ...uleb(p), 0x20, ...uleb(offLocal), 0x6a);
+  };
+  /** Emit `e`; true when it is a comparison mask rather than four floats. */
+  const expr = (e: Expr): boolean => {
+    switch (e.k) {
+      case 'num':
+        emit(0x43, ...f32Bytes(e.v), ...OP.f32x4Splat);
+        return false;
+      case 'name': {
+        const m = /^K(\d+)$/.exec(e.name);
+        const at = m === null ? lookup(e.name) : splatOf.get(Number(m[1]));
+        if (at === undefined) throw new Unsupported(`constant ${e.name} is not a parameter`);
+        emit(0x20, ...uleb(at));
+        return false;
+      }
+      case 'load':
+        address(e.array);
+        emit(...OP.load);
+        return false;
+      case 'neg':
+        if (expr(e.a)) throw new Unsupported('negated comparison');
+        emit(...OP.neg);
+        return false;
+      case 'bin': {
+        const op = BINARY[e.op];
+        if (op === undefined) throw new Unsupported(`operator ${e.op}`);
+        if (expr(e.a) || expr(e.b)) throw new Unsupported('arithmetic on a comparison');
+        emit(...op);
+        return COMPARISONS.has(e.op);
+      }
+      case 'cond':
+        if (expr(e.a) || expr(e.b)) throw new Unsupported('a comparison as a value');
+        if (!expr(e.c)) throw new Unsupported('a condition that is not a comparison');
+        emit(...OP.bitselect);
+        return false;
+      case 'call': {
+        const values = e.args.map((a) => {
+          if (expr(a)) throw new Unsupported('a comparison as an argument');
+          return a;
+        });
+        if (e.fn === 'fround' && values.length === 1) return false;
+        if (e.fn === 'sqrt' && values.length === 1) emit(...OP.sqrt);
+        else if (e.fn === 'abs' && values.length === 1) emit(...OP.abs);
+        else if ((e.fn === 'min' || e.fn === 'max') && values.length >= 2) {
+          for (let k = 1; k < values.length; k++) emit(...simd(e.fn === 'min' ? 0xe8 : 0xe9));
+        } else throw new Unsupported(`Math.${e.fn}`);
+        return false;
+      }
+    }
+  };
+  const value = (e: Expr) => {
+    if (expr(e)) throw new Unsupported('a comparison as a value');
+  };
+  const statement = (s: Stmt): void => {
+    switch (s.k) {
+      case 'decl': {
+        value(s.e);
+        const at = vector();
+        scopes[scopes.length - 1]?.set(s.name, at);
+        emit(0x21, ...uleb(at));
+        return;
+      }
+      case 'assign':
+        value(s.e);
+        emit(0x21, ...uleb(lookup(s.name)));
+        return;
+      case 'store':
+        address(s.array);
+        value(s.e);
+        emit(...OP.store);
+        return;
+      case 'sum': {
+        const m = /^r(\d+)$/.exec(s.name);
+        const acc = m === null ? undefined : accumulators[Number(m[1])];
+        if (acc === undefined) throw new Unsupported(`unknown sum ${s.name}`);
+        value(s.e);
+        emit(0x22, ...uleb(temp), ...OP.promoteLow, 0x20, ...uleb(acc[0]), ...OP.f64x2Add);
+        emit(0x21, ...uleb(acc[0]));
+        emit(0x20, ...uleb(temp), 0x20, ...uleb(temp), ...OP.shuffleHigh, ...OP.promoteLow);
+        emit(0x20, ...uleb(acc[1]), ...OP.f64x2Add, 0x21, ...uleb(acc[1]));
+        return;
+      }
+      case 'if': {
+        const inner = s.body;
+        if (inner.k === 'return') {
+          if (!expr(s.c)) throw new Unsupported('a condition that is not a comparison');
+          emit(...OP.anyTrue, 0x04, 0x40, 0x41, ...sleb(inner.v), 0x0f, 0x0b);
+          return;
+        }
+        if (inner.k !== 'assign') throw new Unsupported('an if around anything but an assignment');
+        const at = lookup(inner.name);
+        value(inner.e);
+        emit(0x20, ...uleb(at));
+        if (!expr(s.c)) throw new Unsupported('a condition that is not a comparison');
+        emit(...OP.bitselect, 0x21, ...uleb(at));
+        return;
+      }
+      case 'return':
+        emit(0x41, ...sleb(s.v), 0x0f);
+        return;
+      case 'block':
+        scopes.push(new Map());
+        for (const inner of s.body) statement(inner);
+        scopes.pop();
+        return;
+    }
+  };
+
+  // Prologue: the constants as four float32 lanes, the sums at zero.
+  for (const c of constants) {
+    emit(0x20, ...uleb(constantParam.get(c) as number), 0xb6, ...OP.f32x4Splat);
+    emit(0x21, ...uleb(splatOf.get(c) as number));
+  }
+  for (const [lo, hi] of accumulators) {
+    emit(
+      0x44,
+      ...new Array<number>(8).fill(0),
+      ...OP.f64x2Splat,
+      0x22,
+      ...uleb(lo),
+      0x21,
+      ...uleb(hi),
+    );
+  }
+  // for (i = 0; i < n; i += 4) { offset = 4 i; body }
+  emit(0x02, 0x40, 0x03, 0x40);
+  emit(0x20, ...uleb(iLocal), 0x20, 0, 0x4f, 0x0d, 1);
+  emit(0x20, ...uleb(iLocal), 0x41, 2, 0x74, 0x21, ...uleb(offLocal));
+  for (const s of body) statement(s);
+  emit(0x20, ...uleb(iLocal), 0x41, 4, 0x6a, 0x21, ...uleb(iLocal), 0x0c, 0, 0x0b, 0x0b);
+  // Epilogue: 0 for the main pass, the four lanes of each sum added for a reduction.
+  if (sums === 0) emit(0x41, 0);
+  for (const [lo, hi] of accumulators) {
+    emit(0x20, ...uleb(lo), ...OP.f64x2Lane(0), 0x20, ...uleb(lo), ...OP.f64x2Lane(1), 0xa0);
+    emit(0x20, ...uleb(hi), ...OP.f64x2Lane(0), 0xa0, 0x20, ...uleb(hi), ...OP.f64x2Lane(1), 0xa0);
+  }
+  emit(0x0b);
+
+  const results = sums === 0 ? [I32] : new Array<number>(sums).fill(F64);
+  const paramTypes = [I32, ...arrays.map(() => I32), ...constants.map(() => F64)];
+  const type = [
+    0x60,
+    ...uleb(paramTypes.length),
+    ...paramTypes,
+    ...uleb(results.length),
+    ...results,
+  ];
+  const locals = [...uleb(2), ...uleb(2), I32, ...uleb(vectors), V128];
+  const fnBody = [...locals, ...code];
+  return new Uint8Array([
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
+    ...section(1, [...uleb(1), ...type]),
+    ...section(2, [...uleb(1), ...name('env'), ...name('memory'), 0x02, 0x00, 0x00]),
+    ...section(3, [...uleb(1), 0]),
+    ...section(7, [...uleb(1), ...name('run'), 0x00, 0]),
+    ...section(10, [...uleb(1), ...uleb(fnBody.length), ...fnBody]),
+  ]);
+}
