@@ -1,6 +1,7 @@
 // The browser check: vite bundles `browser/main.js` (tfjs included) from an installed consumer
 // project, a local HTTP server serves it, and headless Chromium trains with egAdam on the cpu
-// backend and on webgl when the browser offers it (SwiftShader without a GPU).
+// backend (fused, then saved, loaded and resumed) and on webgl when the browser offers it
+// (SwiftShader without a GPU).
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
@@ -66,6 +67,11 @@ export async function trainInBrowser(outDir) {
     }
     for (const r of result.runs) if (r.offered) assertLossFalls(`browser ${r.backend}`, r.loss);
     if (!result.runs[0].offered) throw new Error('browser: the cpu backend was not offered');
+    const { loss, resumedLoss } = result.runs[0];
+    // The loaded model resumes where the saved one stopped: its next epoch is no worse.
+    if (!(Number.isFinite(resumedLoss) && resumedLoss <= loss.at(-1) * 1.5)) {
+      throw new Error(`browser cpu: after save and load the loss is ${resumedLoss}`);
+    }
     return { ...result, version: browser.version() };
   } finally {
     await browser.close();

@@ -6,18 +6,6 @@
  *
  * @packageDocumentation
  */
-import { registerOptimizers, registerPackageFactories } from '@tfopt/core';
-import { OPTIMIZERS } from './catalog.js';
-import * as self from './index.js';
+import './register.js';
 
-export * from './cocob.js';
-export * from './dadapt.js';
-export * from './dog.js';
-export * from './mechanic.js';
-export * from './plateau.js';
-export * from './prodigy.js';
-export * from './scheduleFree.js';
-
-// Every factory this package exports can be saved and revived by name; its aliases join the catalog.
-registerPackageFactories('@tfopt/contrib', self);
-registerOptimizers(OPTIMIZERS);
+export * from './exports.js';

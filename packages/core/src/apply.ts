@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidOptionError, TfoptError, TreeStructureError } from './errors.js';
-import { runFusedStep } from './fusedRun.js';
+import { fusedEngine, requestFusedSteps } from './fusedLoad.js';
 import type { GradientTransformation, UpdateContext } from './transform.js';
 import { assertSameStructure, collectTensors, type Tree, treeFlatten, treeMap } from './tree.js';
 
@@ -175,6 +175,11 @@ export interface StepOptions {
    * refers to them (never with `checkFinite`); on cpu it is a JavaScript loop
    * (float64 per element, stored as float32) that writes new buffers, since
    * the cpu backend hands its buffers out (`dataSync`, slices).
+   *
+   * Under Node the fused path is there from the import on. In a bundle it is
+   * a chunk of its own, fetched from the first step on cpu or wasm; steps run
+   * the composable path until it arrives (`true` throws then), so await
+   * `loadFusedSteps()` first to fuse from the first step.
    */
   readonly fused?: boolean;
 }
@@ -259,15 +264,25 @@ function tryFused<S>(
   variables: boolean,
 ): { readonly state: S; readonly params?: Tree } | undefined {
   if (options.fused === false) return undefined;
-  const outcome = runFusedStep(
-    transform as GradientTransformation<unknown>,
-    params,
-    grads,
-    state,
-    context,
-    variables,
-    options.checkFinite === true,
-  );
+  const backend = tf.getBackend();
+  const fusable = backend === 'cpu' || backend === 'wasm';
+  // In a bundle the engine is a chunk of its own, fetched from the first step on cpu or wasm.
+  if (fusable) requestFusedSteps();
+  const run = fusedEngine();
+  const outcome =
+    run === undefined
+      ? fusable
+        ? 'the fused path is still loading (await loadFusedSteps() before the first step)'
+        : `the ${backend} backend has no fused path (cpu and wasm do)`
+      : run(
+          transform as GradientTransformation<unknown>,
+          params,
+          grads,
+          state,
+          context,
+          variables,
+          options.checkFinite === true,
+        );
   if (typeof outcome !== 'string') {
     const next = detachState(outcome.state as S, [params, grads, context]);
     disposeReplaced(state, next, params, grads, context, outcome.params);

@@ -169,8 +169,9 @@ export type FusedLinkFactory = (args: readonly unknown[]) => FusedLink | string;
  * Make transforms whose spec is named `name` fusable: `stepVariables`,
  * `step` and `TransformOptimizer` then run a chain of such links as one
  * pass over each parameter's data on the cpu and wasm backends. tfopt's
- * packages register their transforms when imported; a later registration
- * under the same name replaces the earlier one.
+ * packages register their transforms when imported under Node, and with
+ * the fused path (see {@link registerFusedLinkLoader}) in a bundle; a later
+ * registration under the same name replaces the earlier one.
  *
  * @category Fused steps
  * @example

@@ -165,7 +165,7 @@ function generate(
   options: Variant,
 ): { body: string; loop: string; terms: string[]; arrays: number[]; constants: number[] } {
   const lines: string[] = [];
-  const usedArrays = new Set<number>([0, 2]);
+  const usedArrays = new Set<number>();
   const usedConstants = new Set<number>();
   const arrayName = (key: string): string => {
     const at = program.arrays.get(key);
@@ -238,9 +238,6 @@ function generate(
     return `{ ${loads.join(' ')} ${adds.join(' ')} }`;
   };
 
-  lines.push('let u = A0[i];');
-  lines.push(options.rawDistinct ? 'const g = A1[i];' : 'const g = u;');
-  lines.push('const p = A2[i];');
   if (stage === undefined) {
     program.links.forEach((_, i) => {
       lines.push(linkBlock(i));
@@ -263,7 +260,26 @@ function generate(
       if (i < prefix) lines.push(linkBlock(i));
     }
   }
-  if (options.rawDistinct) usedArrays.add(1);
+  // Load the update, gradient and parameter only where the pass reads them (a reduction of
+  // g and a slot then reads two arrays, not four).
+  const text = lines.join('\n');
+  const mentions = (name: string) => new RegExp(`\\b${name}\\b`).test(text);
+  const readsG = mentions('g');
+  const readsU = mentions('u') || (readsG && !options.rawDistinct);
+  const preamble: string[] = [];
+  if (readsU) {
+    preamble.push('let u = A0[i];');
+    usedArrays.add(0);
+  }
+  if (readsG) {
+    preamble.push(options.rawDistinct ? 'const g = A1[i];' : 'const g = u;');
+    if (options.rawDistinct) usedArrays.add(1);
+  }
+  if (mentions('p')) {
+    preamble.push('const p = A2[i];');
+    usedArrays.add(2);
+  }
+  lines.unshift(...preamble);
   const head = [
     ...[...usedArrays].sort((a, b) => a - b).map((a) => `const A${a} = arrays[${a}];`),
     ...[...usedConstants].sort((a, b) => a - b).map((k) => `const K${k} = constants[${k}];`),

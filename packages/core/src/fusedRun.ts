@@ -30,13 +30,29 @@ interface Memory {
   /** A new float32 buffer of `shape`. */
   allocate(shape: readonly number[]): Output;
   /**
-   * wasm only: an output that writes into `t`'s own buffer (the caller has
-   * checked that nothing else refers to it), ending as `t` itself (`keep`)
-   * or as a new handle on its data.
+   * An output that writes into `t`'s own buffer, ending as `t` itself
+   * (`keep`) or as a new handle on its data; undefined when the backend
+   * cannot tell that nothing outside the tensors refers to the buffer (the
+   * caller has checked that no other tensor shares `t`'s data).
    */
-  reuse?(t: tf.Tensor, keep: boolean): Output;
-  /** wasm only: `pass` compiled to WebAssembly SIMD over the heap, when it compiles. */
-  simd?(pass: Generated, sums: number): WasmPass | undefined;
+  reuse?(t: tf.Tensor, keep: boolean): Output | undefined;
+  /**
+   * `pass` compiled to WebAssembly SIMD, when it compiles: over the heap
+   * (wasm) or over chunks staged through a memory of its own (cpu).
+   * `written`: the arrays the pass stores into.
+   */
+  simd?(pass: Generated, sums: number, written: ReadonlySet<number>): VectorPass | undefined;
+}
+
+/** The SIMD form of a pass, over the first `n` (a multiple of 4) elements of the arrays bound. */
+interface VectorPass {
+  /** 0, or 1 when checkFinite found a bad update; adds a reduction's sums into `sums`. */
+  run(
+    n: number,
+    arrays: readonly Float32Array[],
+    constants: Float64Array,
+    sums: Float64Array,
+  ): number;
 }
 
 interface Output {
@@ -49,7 +65,101 @@ interface Output {
 }
 
 interface CpuBackend {
-  data: { get(dataId: object): { values?: unknown } | undefined };
+  data: {
+    get(dataId: object): { values?: unknown } | undefined;
+    has(dataId: object): boolean;
+  };
+  readSync(dataId: object): unknown;
+  write(values: unknown, shape: number[], dtype: string): object;
+  move(dataId: object, values: unknown, shape: number[], dtype: string, refCount: number): void;
+  disposeData(dataId: object, force?: boolean): boolean;
+}
+
+/**
+ * The cpu backend's float32 buffers that only the fused step and the
+ * backend's tensors have seen. tfjs's cpu backend hands its buffers out:
+ * `readSync` (behind dataSync, data, arraySync, bufferSync, ...) returns
+ * the buffer itself, and a contiguous slice is a tensor on a view of its
+ * input. So a buffer may be rewritten in place only when the fused step made
+ * it, `readSync` never returned it (or a view of it), and no live tensor of
+ * another data id lies in it; anything else gets a new buffer.
+ */
+interface CpuBuffers {
+  /** Buffers the fused step made that no read has handed out. */
+  readonly own: WeakSet<ArrayBufferLike>;
+  /** The number of live data ids, other than the buffer's own, whose values lie in it. */
+  readonly views: WeakMap<ArrayBufferLike, number>;
+  /** The buffer that the values of a viewing data id lie in. */
+  readonly viewers: WeakMap<object, ArrayBufferLike>;
+}
+
+const cpuBuffers = new WeakMap<object, CpuBuffers | null>();
+
+/** The buffer a typed array lies in, or undefined for anything else. */
+function bufferOf(values: unknown): ArrayBufferLike | undefined {
+  return ArrayBuffer.isView(values) ? values.buffer : undefined;
+}
+
+/**
+ * Watch `backend`'s reads, writes and frees (once per backend instance) so
+ * that {@link CpuBuffers} stays true; null when the backend lacks the methods
+ * (nothing is then rewritten in place).
+ */
+function cpuBuffersOf(backend: tf.KernelBackend): CpuBuffers | null {
+  const known = cpuBuffers.get(backend);
+  if (known !== undefined) return known;
+  const b = backend as unknown as CpuBackend;
+  const methods = [b.readSync, b.write, b.move, b.disposeData, b.data?.get, b.data?.has];
+  if (!methods.every((m) => typeof m === 'function')) {
+    cpuBuffers.set(backend, null);
+    return null;
+  }
+  const tracked: CpuBuffers = { own: new WeakSet(), views: new WeakMap(), viewers: new WeakMap() };
+  const { own, views, viewers } = tracked;
+  const { readSync, write, move, disposeData } = b;
+  const noteView = (dataId: object, values: unknown): void => {
+    const buffer = bufferOf(values);
+    if (buffer === undefined || !own.has(buffer)) return;
+    viewers.set(dataId, buffer);
+    views.set(buffer, (views.get(buffer) ?? 0) + 1);
+  };
+  const forgetView = (dataId: object, buffer: ArrayBufferLike): void => {
+    viewers.delete(dataId);
+    views.set(buffer, (views.get(buffer) ?? 1) - 1);
+  };
+  b.readSync = function (this: CpuBackend, dataId) {
+    const viewed = viewers.get(dataId);
+    if (viewed !== undefined) {
+      // A view (a slice) about to be read gets its own copy first: the read then hands out
+      // nothing of the buffer, which stays the fused step's (a one-element read-back stays cheap).
+      const entry = this.data.get(dataId);
+      if (entry !== undefined && ArrayBuffer.isView(entry.values)) {
+        entry.values = (entry.values as Float32Array).slice();
+      }
+      forgetView(dataId, viewed);
+    }
+    const out = readSync.call(this, dataId);
+    const buffer = bufferOf(out);
+    if (buffer !== undefined) own.delete(buffer);
+    return out;
+  };
+  b.write = function (this: CpuBackend, values, shape, dtype) {
+    const dataId = write.call(this, values, shape, dtype);
+    noteView(dataId, values);
+    return dataId;
+  };
+  b.move = function (this: CpuBackend, dataId, values, shape, dtype, refCount) {
+    move.call(this, dataId, values, shape, dtype, refCount);
+    noteView(dataId, values);
+  };
+  b.disposeData = function (this: CpuBackend, dataId, force) {
+    const out = disposeData.call(this, dataId, force);
+    const buffer = viewers.get(dataId);
+    if (buffer !== undefined && !this.data.has(dataId)) forgetView(dataId, buffer);
+    return out;
+  };
+  cpuBuffers.set(backend, tracked);
+  return tracked;
 }
 
 interface WasmBackend {
@@ -60,6 +170,8 @@ interface WasmBackend {
   wasm: {
     HEAPU8: Uint8Array;
     asm?: { memory?: unknown };
+    _malloc?(bytes: number): number;
+    _free?(at: number): void;
     tfjs: {
       registerTensor(id: number, size: number, offset: number): void;
       disposeData(id: number): void;
@@ -68,11 +180,11 @@ interface WasmBackend {
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
 }
 
-// On cpu the fused step never writes into an existing buffer: tfjs's cpu backend hands its
-// buffers out (dataSync returns the buffer itself; a contiguous slice is a view of it), so a
-// write in place could change an array or tensor the caller holds.
+// On cpu a buffer is rewritten in place only when it is one the fused step made and has not
+// been handed out since (see CpuBuffers); otherwise the step writes a new buffer.
 function cpuMemory(backend: tf.KernelBackend): Memory {
   const b = backend as unknown as CpuBackend;
+  const tracked = cpuBuffersOf(backend);
   const views = new Map<tf.Tensor, Float32Array>();
   return {
     locate(t) {
@@ -90,10 +202,32 @@ function cpuMemory(backend: tf.KernelBackend): Memory {
       return {
         view: () => values,
         finish: () => {
-          tensor ??= tf.engine().makeTensor(values, [...shape], 'float32', backend);
+          if (tensor === undefined) {
+            tensor = tf.engine().makeTensor(values, [...shape], 'float32', backend);
+            // After makeTensor: its own write of the buffer is no view.
+            tracked?.own.add(values.buffer);
+          }
           return tensor;
         },
         discard: () => tensor?.dispose(),
+      };
+    },
+    simd: (pass, sums, written) => stagedPass(pass, sums, written),
+    reuse(t, keep) {
+      const values = views.get(t) as Float32Array;
+      const buffer = values.buffer;
+      if (tracked === null || !tracked.own.has(buffer) || (tracked.views.get(buffer) ?? 0) > 0) {
+        return undefined;
+      }
+      let handle: tf.Tensor | undefined;
+      return {
+        view: () => values,
+        finish: () => {
+          if (keep) return t;
+          handle ??= share(t);
+          return handle;
+        },
+        discard: () => handle?.dispose(),
       };
     },
   };
@@ -134,7 +268,21 @@ function wasmMemory(backend: tf.KernelBackend): Memory {
       if (!(heapMemory instanceof WebAssembly.Memory) || heapMemory.buffer !== heap()) {
         return undefined;
       }
-      return wasmPassFor(heapMemory, pass, sums);
+      const compiled = wasmPassFor(heapMemory, pass, sums);
+      const scratch = compiled && heapScratch(b, 4 * pass.constants.length);
+      if (compiled === undefined || scratch === undefined) return undefined;
+      return {
+        run: (n, arrays, constants, out) =>
+          addSums(
+            compiled.run(
+              n,
+              pass.arrays.map((a) => (arrays[a] as Float32Array).byteOffset),
+              pass.constants.map((c) => constants[c] as number),
+              scratch,
+            ),
+            out,
+          ),
+      };
     },
     reuse(t, keep) {
       const offset = offsets.get(t) as number;
@@ -160,6 +308,26 @@ function wasmMemory(backend: tf.KernelBackend): Memory {
   };
 }
 
+const scratchBlocks = new WeakMap<object, { readonly at: number; readonly bytes: number }>();
+
+/**
+ * The address of a block of at least `bytes` on the wasm heap for the
+ * constants of a pass (allocated once per module, outside tfjs's tensors),
+ * or undefined when the module exports no allocator.
+ */
+function heapScratch(b: WasmBackend, bytes: number): number | undefined {
+  const known = scratchBlocks.get(b.wasm);
+  if (known !== undefined && known.bytes >= bytes) return known.at;
+  const { _malloc: malloc, _free: free } = b.wasm;
+  if (typeof malloc !== 'function') return undefined;
+  const size = Math.max(256, bytes);
+  const at = malloc.call(b.wasm, size) >>> 0;
+  if (at === 0) return undefined;
+  if (known !== undefined) free?.call(b.wasm, known.at);
+  scratchBlocks.set(b.wasm, { at, bytes: size });
+  return at;
+}
+
 const compiledPasses = new WeakMap<WebAssembly.Memory, Map<string, WasmPass | null>>();
 
 /** `pass` compiled for `memory`, once per memory and code. */
@@ -182,34 +350,105 @@ function wasmPassFor(
   return compiled ?? undefined;
 }
 
+/** A compiled pass's result as {@link VectorPass.run} returns it: the sums added into `sums`. */
+function addSums(out: readonly number[], sums: Float64Array): number {
+  if (sums.length === 0) return out[0] as number;
+  out.forEach((v, k) => {
+    sums[k] = (sums[k] as number) + v;
+  });
+  return 0;
+}
+
+// cpu: the backend's buffers are plain ArrayBuffers, out of reach of a WebAssembly memory, so the
+// SIMD form runs on chunks of every array copied into a memory of its own and back. A chunk of
+// each array of a pass stays in the L2 cache, and the copies cost far less than scalar
+// JavaScript arithmetic on each element.
+const CHUNK = 8192;
+// Chunks start 192 bytes apart modulo 4 KiB, so that element i of each array does not fall in
+// the same L1 cache set (and loads do not wait on stores to addresses that look alike).
+const STRIDE = CHUNK * 4 + 192;
+const PAGE = 65536;
+let staging: WebAssembly.Memory | null | undefined;
+
 /**
- * Run `pass` over the `n` elements of one leaf bound in `arrays`: the
- * WebAssembly SIMD form over the first multiple of 4 when there is one, the
- * JavaScript form over the rest. Returns the pass's result (0, or 1 when
- * checkFinite found a bad update) and adds a reduction's sums into `sums`.
+ * The staging memory with room for a chunk of `arrays` arrays and then
+ * `constants` float32 constants; undefined without WebAssembly.
+ */
+function stagingMemory(arrays: number, constants: number): WebAssembly.Memory | undefined {
+  if (staging === undefined) {
+    try {
+      staging = new WebAssembly.Memory({ initial: 1 });
+    } catch {
+      staging = null;
+    }
+  }
+  if (staging === null) return undefined;
+  const pages = Math.ceil((arrays * STRIDE + 4 * constants) / PAGE);
+  const have = staging.buffer.byteLength / PAGE;
+  if (pages > have) {
+    try {
+      staging.grow(pages - have);
+    } catch {
+      return undefined;
+    }
+  }
+  return staging;
+}
+
+/** `pass` as WebAssembly SIMD over chunks staged through the staging memory, when it compiles. */
+function stagedPass(
+  pass: Generated,
+  sums: number,
+  written: ReadonlySet<number>,
+): VectorPass | undefined {
+  const memory = stagingMemory(pass.arrays.length, pass.constants.length);
+  if (memory === undefined) return undefined;
+  const compiled = wasmPassFor(memory, pass, sums);
+  if (compiled === undefined) return undefined;
+  const pointers = pass.arrays.map((_, j) => j * STRIDE);
+  const scratch = pass.arrays.length * STRIDE;
+  const reads = pass.arrays.flatMap((a, j) => (written.has(a) ? [] : [[a, j] as const]));
+  const writes = pass.arrays.flatMap((a, j) => (written.has(a) ? [[a, j] as const] : []));
+  return {
+    run(n, arrays, constants, out) {
+      // Views made here: nothing grows the memory during a run.
+      const stage = pointers.map((at) => new Float32Array(memory.buffer, at, CHUNK));
+      const values = pass.constants.map((c) => constants[c] as number);
+      for (let start = 0; start < n; start += CHUNK) {
+        const size = Math.min(CHUNK, n - start);
+        for (const [a, j] of reads) {
+          (stage[j] as Float32Array).set((arrays[a] as Float32Array).subarray(start, start + size));
+        }
+        const result = addSums(compiled.run(size, pointers, values, scratch), out);
+        if (result !== 0) return result;
+        for (const [a, j] of writes) {
+          const chunk = stage[j] as Float32Array;
+          (arrays[a] as Float32Array).set(size === CHUNK ? chunk : chunk.subarray(0, size), start);
+        }
+      }
+      return 0;
+    },
+  };
+}
+
+/**
+ * Run `pass` over the `n` elements of one leaf bound in `arrays`: the SIMD
+ * form over the first multiple of 4 when there is one, the JavaScript form
+ * over the rest. Returns the pass's result (0, or 1 when checkFinite found a
+ * bad update) and adds a reduction's sums into `sums`.
  */
 function runPass(
   pass: Generated,
-  compiled: WasmPass | undefined,
+  vector: VectorPass | undefined,
   n: number,
   arrays: Float32Array[],
   constants: Float64Array,
   sums: Float64Array,
 ): number {
-  const vectorised = compiled === undefined ? 0 : n - (n % 4);
-  if (vectorised > 0 && compiled !== undefined) {
-    const out = compiled.run(
-      vectorised,
-      pass.arrays.map((a) => (arrays[a] as Float32Array).byteOffset),
-      pass.constants.map((c) => constants[c] as number),
-    );
-    if (sums.length === 0) {
-      if (out[0] !== 0) return out[0] as number;
-    } else {
-      out.forEach((v, k) => {
-        sums[k] = (sums[k] as number) + v;
-      });
-    }
+  const vectorised = vector === undefined ? 0 : n - (n % 4);
+  if (vectorised > 0 && vector !== undefined) {
+    const result = vector.run(vectorised, arrays, constants, sums);
+    if (result !== 0) return result;
   }
   if (vectorised === n) return 0;
   const rest = vectorised === 0 ? arrays : arrays.slice();
@@ -444,7 +683,7 @@ export function runFusedStep(
   // Reduction passes: read-only.
   program.stages.forEach((stage, s) => {
     const pass = stageFns[s] as Generated;
-    const compiled = memory.simd?.(pass, pass.terms.length);
+    const compiled = memory.simd?.(pass, pass.terms.length, new Set());
     const perLeaf: Float64Array[] = leafInfo.map((leaf, i) => {
       const sums = new Float64Array(pass.terms.length);
       if (leaf.size === 0) return sums;
@@ -471,25 +710,23 @@ export function runFusedStep(
     }
   });
 
-  // Buffers nothing else refers to are rewritten in place where the backend allows it (wasm),
-  // except with checkFinite, where a failed check must leave every input as it was.
+  // Buffers nothing else refers to are rewritten in place where the backend can tell (wasm
+  // always, cpu for buffers only the fused step has seen), except with checkFinite, where a
+  // failed check must leave every input as it was.
   const refs = new Map<object, number>();
   for (const t of [...inputs, ...collectTensors(context)]) {
     refs.set(t.dataId, (refs.get(t.dataId) ?? 0) + 1);
   }
   const backend = tf.backend();
-  const inPlace = (t: tf.Tensor): boolean =>
-    memory.reuse !== undefined &&
-    !checkFinite &&
-    refs.get(t.dataId) === 1 &&
-    backend.refCount(t.dataId) === 1;
   const created: Output[] = [];
-  /** The output replacing `input`: its own buffer when allowed (`inPlace`), else a new one. */
+  /** The output replacing `input`: its own buffer when allowed, else a new one. */
   const output = (input: tf.Tensor, keep: boolean, allowInPlace = true): Output => {
-    const out =
-      allowInPlace && inPlace(input) && memory.reuse !== undefined
-        ? memory.reuse(input, keep)
-        : memory.allocate(input.shape);
+    const alone =
+      allowInPlace &&
+      !checkFinite &&
+      refs.get(input.dataId) === 1 &&
+      backend.refCount(input.dataId) === 1;
+    const out = (alone ? memory.reuse?.(input, keep) : undefined) ?? memory.allocate(input.shape);
     created.push(out);
     return out;
   };
@@ -517,7 +754,9 @@ export function runFusedStep(
     });
     const outLists = [...outSlots.values()];
     const noSums = new Float64Array(0);
-    const compiled = memory.simd?.(main, 0);
+    const written = new Set<number>([3]);
+    for (const [key, at] of program.arrays) if (key.includes(':out:')) written.add(at);
+    const compiled = memory.simd?.(main, 0, written);
     for (let i = 0; i < leafInfo.length; i++) {
       const n = (leafInfo[i] as FusedLeaf).size;
       if (n === 0) continue;

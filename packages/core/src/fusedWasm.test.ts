@@ -57,10 +57,12 @@ function runWasm(
     memory,
   );
   if (pass === undefined) throw new Error(`did not compile: ${loop}`);
+  // The constants' scratch block: after the arrays.
   const out = pass.run(
     N,
     arrays.map((a) => a.byteOffset),
     constants,
+    inputs.length * N * 4,
   );
   return { arrays, out };
 }
@@ -122,6 +124,43 @@ describe('the WebAssembly SIMD form of a pass', () => {
     const wasm = runWasm(loop, inputs, [2, -2]);
     expectSame(wasm.arrays[2]!, js.arrays[2]!, 1e-6);
     expectSame(wasm.arrays[3]!, js.arrays[3]!, 1e-6);
+  });
+
+  it('picks one of two values as JavaScript does, NaN and signed zeros included', () => {
+    // The four ternaries that pick an operand of their comparison (one instruction each), a
+    // clamp made of two of them, and a ternary that picks something else.
+    const loop = `const x = A0[i]; const y = A1[i];
+      A2[i] = (x < y ? y : x) + (x < y ? x : y) * K0;
+      A3[i] = (x > y ? y : x) + (x > y ? x : y) * K0;
+      const low = x < K1 ? K1 : x; A4[i] = low > K2 ? K2 : low;
+      A5[i] = x > y ? y + 1 : x;`;
+    const inputs = [SPECIAL, OTHER, ...new Array(4).fill(new Array(N).fill(9))];
+    const constants = [1000, -0.5, 2.5];
+    const js = runJs(loop, inputs, constants);
+    const wasm = runWasm(loop, inputs, constants);
+    for (const k of [2, 3, 4, 5]) expectSame(wasm.arrays[k]!, js.arrays[k]!, 1e-6);
+    // Signed zeros: min(+0, -0) and max(-0, +0) keep the operand JavaScript keeps.
+    const zeros = runWasm(
+      'const x = A0[i]; const y = A1[i]; A2[i] = x < y ? x : y; A3[i] = x < y ? y : x;',
+      [new Array(N).fill(0), new Array(N).fill(-0), new Array(N).fill(9), new Array(N).fill(9)],
+      [],
+    );
+    expect(Object.is(zeros.arrays[2]![0], -0)).toBe(true);
+    expect(Object.is(zeros.arrays[3]![0], 0)).toBe(true);
+  });
+
+  it('reads each of many constants where it is used', () => {
+    // Sixteen constants, each used once: K_k = k + 1, so the result is sum((k + 1) x) = 136 x.
+    const terms = Array.from({ length: 16 }, (_, k) => `x * K${k}`).join(' + ');
+    const loop = `const x = A0[i]; A1[i] = ${terms};`;
+    const inputs = [OTHER.map((x) => (Number.isFinite(x) ? x : 0)), new Array(N).fill(0)];
+    const constants = Array.from({ length: 16 }, (_, k) => k + 1);
+    const wasm = runWasm(loop, inputs, constants);
+    expectSame(
+      wasm.arrays[1]!,
+      Float32Array.from(inputs[0]!, (x) => 136 * x),
+      1e-6,
+    );
   });
 
   it('ends with 1 where a value is not finite, as the checkFinite test does', () => {

@@ -8,7 +8,10 @@
 // Math.sqrt / min / max / abs / fround. Anything else (Math.exp, say) makes
 // the compiler give up, and the pass runs as JavaScript. Arithmetic is
 // float32, as the composable path's tfjs kernels compute; sums accumulate in
-// float64. The last `n mod 4` elements of a tensor run as JavaScript.
+// float64. The last `n mod 4` elements of a tensor run as JavaScript. The
+// constants are read from memory where they are used (a scratch block the
+// caller provides) rather than held in registers: a pass with a dozen
+// constants would otherwise run out of SIMD registers and spill in its loop.
 
 // ---------------------------------------------------------------------------
 // Parsing
@@ -221,6 +224,8 @@ function f32Bytes(v: number): number[] {
 const simd = (op: number, ...rest: number[]) => [0xfd, ...uleb(op), ...rest];
 const OP = {
   load: simd(0x00, 0, 0),
+  /** v128.load32_splat of the float32 at `offset` from the address on the stack. */
+  loadSplat: (offset: number) => simd(0x09, 2, ...uleb(offset)),
   store: simd(0x0b, 0, 0),
   shuffleHigh: simd(0x0d, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15),
   f32x4Splat: simd(0x13),
@@ -259,10 +264,76 @@ function name(s: string): number[] {
 // ---------------------------------------------------------------------------
 // Compiling
 
+const PMIN = 0xea;
+const PMAX = 0xeb;
+
+function sameExpr(x: Expr, y: Expr): boolean {
+  if (x.k !== y.k) return false;
+  switch (x.k) {
+    case 'num':
+      return Object.is(x.v, (y as typeof x).v);
+    case 'name':
+      return x.name === (y as typeof x).name;
+    case 'load':
+      return x.array === (y as typeof x).array;
+    case 'neg':
+      return sameExpr(x.a, (y as typeof x).a);
+    case 'bin': {
+      const o = y as typeof x;
+      return x.op === o.op && sameExpr(x.a, o.a) && sameExpr(x.b, o.b);
+    }
+    case 'call': {
+      const o = y as typeof x;
+      return (
+        x.fn === o.fn &&
+        x.args.length === o.args.length &&
+        x.args.every((a, i) => sameExpr(a, o.args[i] as Expr))
+      );
+    }
+    case 'cond': {
+      const o = y as typeof x;
+      return sameExpr(x.c, o.c) && sameExpr(x.a, o.a) && sameExpr(x.b, o.b);
+    }
+  }
+}
+
+/**
+ * A ternary that picks one of its comparison's two operands, as one
+ * instruction: f32x4.pmin(a, b) is exactly `b < a ? b : a` and pmax(a, b)
+ * `a < b ? b : a`, NaN and signed zeros included (f32x4.min and max differ
+ * from JavaScript there, and cost several instructions).
+ */
+function pseudoMinMax(
+  e: Extract<Expr, { k: 'cond' }>,
+): { op: number; a: Expr; b: Expr } | undefined {
+  const c = e.c;
+  if (c.k !== 'bin' || (c.op !== '<' && c.op !== '>')) return undefined;
+  const [l, r] = [c.a, c.b];
+  const keepsLeft = sameExpr(e.a, r) && sameExpr(e.b, l); // l op r ? r : l
+  const keepsRight = sameExpr(e.a, l) && sameExpr(e.b, r); // l op r ? l : r
+  if (c.op === '<') {
+    if (keepsLeft) return { op: PMAX, a: l, b: r }; // l < r ? r : l
+    if (keepsRight) return { op: PMIN, a: r, b: l }; // l < r ? l : r
+  } else {
+    if (keepsLeft) return { op: PMIN, a: l, b: r }; // r < l ? r : l
+    if (keepsRight) return { op: PMAX, a: r, b: l }; // r < l ? l : r
+  }
+  return undefined;
+}
+
 /** A pass compiled to WebAssembly: runs over the first `n` (a multiple of 4) elements of a leaf. */
 export interface WasmPass {
-  /** Main pass: 0, or 1 when checkFinite found a bad update. Reduction pass: the sums. */
-  readonly run: (n: number, pointers: readonly number[], constants: readonly number[]) => number[];
+  /**
+   * Main pass: 0, or 1 when checkFinite found a bad update. Reduction pass:
+   * the sums. The constants are stored as float32 at byte offset `scratch`
+   * of the memory (4-byte aligned, room for all of them) for the run.
+   */
+  readonly run: (
+    n: number,
+    pointers: readonly number[],
+    constants: readonly number[],
+    scratch: number,
+  ) => number[];
 }
 
 /**
@@ -296,8 +367,9 @@ export function compileWasm(
   }
   const fn = instance.exports.run as (...args: number[]) => number | number[];
   return {
-    run: (n, pointers, values) => {
-      const out = fn(n, ...pointers, ...values);
+    run: (n, pointers, values, scratch) => {
+      new Float32Array(memory.buffer, scratch, values.length).set(values);
+      const out = fn(n, ...pointers, scratch);
       return Array.isArray(out) ? out : [out];
     },
   };
@@ -309,15 +381,15 @@ function encode(
   constants: readonly number[],
   sums: number,
 ): Uint8Array {
-  // Locals: params (n, one pointer per array, one f64 per constant), then i, offset, v128s.
+  // Locals: params (n, one pointer per array, the constants' address), then i, offset, v128s.
   const pointerOf = new Map(arrays.map((a, k) => [a, 1 + k]));
-  const constantParam = new Map(constants.map((c, k) => [c, 1 + arrays.length + k]));
-  const params = 1 + arrays.length + constants.length;
+  const constantAt = new Map(constants.map((c, k) => [c, 4 * k]));
+  const constantsLocal = 1 + arrays.length;
+  const params = 2 + arrays.length;
   const iLocal = params;
   const offLocal = params + 1;
   let vectors = 0;
   const vector = () => params + 2 + vectors++;
-  const splatOf = new Map(constants.map((c) => [c, vector()]));
   const accumulators = Array.from({ length: sums }, () => [vector(), vector()] as const);
   const temp = vector();
   const scopes: Map<string, number>[] = [new Map()];
@@ -345,9 +417,13 @@ function encode(
         return false;
       case 'name': {
         const m = /^K(\d+)$/.exec(e.name);
-        const at = m === null ? lookup(e.name) : splatOf.get(Number(m[1]));
+        if (m === null) {
+          emit(0x20, ...uleb(lookup(e.name)));
+          return false;
+        }
+        const at = constantAt.get(Number(m[1]));
         if (at === undefined) throw new Unsupported(`constant ${e.name} is not a parameter`);
-        emit(0x20, ...uleb(at));
+        emit(0x20, ...uleb(constantsLocal), ...OP.loadSplat(at));
         return false;
       }
       case 'load':
@@ -365,11 +441,19 @@ function encode(
         emit(...op);
         return COMPARISONS.has(e.op);
       }
-      case 'cond':
+      case 'cond': {
+        const picked = pseudoMinMax(e);
+        if (picked !== undefined) {
+          value(picked.a);
+          value(picked.b);
+          emit(...simd(picked.op));
+          return false;
+        }
         if (expr(e.a) || expr(e.b)) throw new Unsupported('a comparison as a value');
         if (!expr(e.c)) throw new Unsupported('a condition that is not a comparison');
         emit(...OP.bitselect);
         return false;
+      }
       case 'call': {
         const values = e.args.map((a) => {
           if (expr(a)) throw new Unsupported('a comparison as an argument');
@@ -443,11 +527,7 @@ function encode(
     }
   };
 
-  // Prologue: the constants as four float32 lanes, the sums at zero.
-  for (const c of constants) {
-    emit(0x20, ...uleb(constantParam.get(c) as number), 0xb6, ...OP.f32x4Splat);
-    emit(0x21, ...uleb(splatOf.get(c) as number));
-  }
+  // Prologue: the sums at zero.
   for (const [lo, hi] of accumulators) {
     emit(
       0x44,
@@ -474,7 +554,7 @@ function encode(
   emit(0x0b);
 
   const results = sums === 0 ? [I32] : new Array<number>(sums).fill(F64);
-  const paramTypes = [I32, ...arrays.map(() => I32), ...constants.map(() => F64)];
+  const paramTypes = [I32, ...arrays.map(() => I32), I32];
   const type = [
     0x60,
     ...uleb(paramTypes.length),

@@ -5,21 +5,11 @@
  *
  * @packageDocumentation
  */
-import { injectHyperparams, injectLearningRate } from './inject.js';
-import { registerPackageFactories } from './registry.js';
-import { chain, identity } from './transform.js';
+import { installFusedEngine } from './fusedLoad.js';
+import { runFusedStep } from './fusedRun.js';
+import './register.js';
 
-export * from './apply.js';
-export * from './errors.js';
-export * from './fused.js';
-export * from './inject.js';
-export * from './ops.js';
-export * from './registry.js';
-export * from './schedule.js';
-export * from './spec.js';
-export * from './stateAccess.js';
-export * from './transform.js';
-export * from './tree.js';
+export * from './exports.js';
 
-// Core's other exports are helpers, not factories; only these four build transforms.
-registerPackageFactories('@tfopt/core', { chain, identity, injectHyperparams, injectLearningRate });
+// The Node entry: the fused path is there from the first step (a bundle loads it on demand).
+installFusedEngine(runFusedStep);

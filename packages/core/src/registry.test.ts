@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   chain,
   getTransformFactory,
@@ -25,6 +25,21 @@ describe('factory registry', () => {
     expect(nameOfTransformFactory(injectHyperparams)).toBe('injectHyperparams');
     expect(getTransformFactory('stepVariables')).toBeUndefined();
     expect(nameOfTransformFactory(stepVariables)).toBeUndefined();
+  });
+
+  it('registers nothing from the entry bundlers get, until its registration module runs', async () => {
+    vi.resetModules();
+    const bundled = await import('./exports.js');
+    expect(bundled.registeredTransformFactories()).toEqual([]);
+    await import('./register.js');
+    expect(bundled.registeredTransformFactories()).toEqual([
+      'chain',
+      'identity',
+      'injectHyperparams',
+      'injectLearningRate',
+    ]);
+    expect(bundled.getTransformFactory('chain')).toBe(bundled.chain);
+    expect(bundled.packageOfTransformFactory('injectLearningRate')).toBe('@tfopt/core');
   });
 
   it('registers the lower-case function exports of a package, skipping classes and constants', () => {

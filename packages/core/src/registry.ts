@@ -18,9 +18,14 @@ const packageOf = new Map<string, string>();
  * A spec `{ name, args }` is revived as `factory(...args)`; a function passed
  * as an argument (say, the factory given to `injectHyperparams`) is saved by
  * the name it is registered under. Register in the program that saves and in
- * the one that loads. Every factory a tfopt package exports registers itself
- * when the package is imported; replacing one of them, or any name bound to a
- * different function, needs `{ replace: true }`.
+ * the one that loads. Every factory a tfopt package exports is registered by
+ * the package's registration module, `import '@tfopt/<package>/register'`,
+ * which its Node entry imports: under Node, importing the package is enough;
+ * a bundle (say, for the browser) keeps only the factories it uses and
+ * registers none, so a bundled program that saves or loads imports the
+ * registration modules of the packages it needs. Replacing a registered
+ * factory, or any name bound to a different function, needs
+ * `{ replace: true }`.
  *
  * @category Registry
  * @example
@@ -59,8 +64,9 @@ export function registerTransformFactory(
 /**
  * Register every factory a package exports, under its export name: each
  * exported function whose name starts with a lower-case letter (classes and
- * constants are skipped). A tfopt package calls this once from its entry
- * module, so a new factory needs no registration code anywhere else.
+ * constants are skipped). A tfopt package calls this once, from its
+ * registration module (`@tfopt/<package>/register`, which its Node entry
+ * imports), so a new factory needs no registration code anywhere else.
  *
  * @param packageName - Named in the error raised when a saved spec needs a
  *   factory whose package was not imported.
@@ -142,7 +148,8 @@ const catalog = new Map<string, OptimizerEntry>();
 
 /**
  * Add entries to the catalog of optimizers (a package does this once, from
- * its entry module). An entry under a name already present is replaced.
+ * its registration module). An entry under a name already present is
+ * replaced.
  *
  * @category Registry
  */
@@ -151,7 +158,9 @@ export function registerOptimizers(entries: readonly OptimizerEntry[]): void {
 }
 
 /**
- * Every optimizer of the packages imported so far, sorted by name.
+ * Every optimizer of the packages registered so far, sorted by name: under
+ * Node, the packages imported; in a bundle, those whose registration module
+ * (`@tfopt/<package>/register`) is imported.
  *
  * @category Registry
  * @example

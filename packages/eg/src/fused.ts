@@ -194,20 +194,27 @@ const egCoordinateGains: FusedLinkFactory = (args) => {
       if (frozen) return `${u} = ${u} * ${slot('gains')}; ${trace}`;
       // The product g·m as the float32 the composable path forms (its underflow gives no signal).
       const factor =
-        signal === 'sign'
-          ? down === up
-            ? k('up')
-            : `(f > ${k('up')} ? ${k('up')} : f < ${k('down')} ? ${k('down')} : f)`
-          : `Math.exp(a * ${k('rate')})`;
-      const bounded =
-        lo === hi ? k('hi') : `(q > ${k('hi')} ? ${k('hi')} : q < ${k('lo')} ? ${k('lo')} : q)`;
-      const saturated = signal === 'sign' ? `const f = 1 + a * ${k('saturate')};` : '';
+        signal === 'sign' ? (down === up ? k('up') : 'fc') : `Math.exp(a * ${k('rate')})`;
+      const bounded = lo === hi ? k('hi') : 'gain';
+      // `x` within [low, high] (NaN stays NaN) as two picks of one of two values, which the
+      // WebAssembly SIMD compiler turns into one instruction each; with low > high (not from
+      // validated options) as the nested ternary of clipByValue's order of tests.
+      const clamp = (name: string, x: string, low: string, high: string, ordered: boolean) =>
+        ordered
+          ? `const ${name}_ = ${x} < ${low} ? ${low} : ${x};
+             const ${name} = ${name}_ > ${high} ? ${high} : ${name}_;`
+          : `const ${name} = ${x} > ${high} ? ${high} : ${x} < ${low} ? ${low} : ${x};`;
+      const saturated =
+        signal === 'sign' && down !== up
+          ? `const f = 1 + a * ${k('saturate')}; ${clamp('fc', 'f', k('down'), k('up'), down < up)}`
+          : '';
+      const gain = lo === hi ? '' : clamp('gain', 'q', k('lo'), k('hi'), lo < hi);
       return `const a = Math.fround(${g} * ${m});
         ${saturated}
         const q = ${slot('gains')} * ${factor};
-        const gain = ${bounded};
-        ${store('gains', 'gain')}
-        ${u} = ${u} * gain;
+        ${gain}
+        ${store('gains', bounded)}
+        ${u} = ${u} * ${bounded};
         ${trace}`;
     },
   };

@@ -7,19 +7,10 @@
  *
  * @packageDocumentation
  */
-import { registerOptimizers, registerPackageFactories } from '@tfopt/core';
-import { OPTIMIZERS } from './catalog.js';
-import * as self from './index.js';
-
-export * from './aliases.js';
-export * from './coordinateGains.js';
-export * from './globalScale.js';
-export * from './hypergradient.js';
-export * from './inspect.js';
-export * from './signConvention.js';
-
-// Every factory this package exports can be saved and revived by name; its aliases join the catalog.
-registerPackageFactories('@tfopt/eg', self);
-registerOptimizers(OPTIMIZERS);
+import './register.js';
 import { registerFusedEg } from './fused.js';
+
+export * from './exports.js';
+
+// The Node entry: every factory registered, and the fused links there from the first step.
 registerFusedEg();

@@ -3,7 +3,7 @@ import { optimizerCatalog, specOf, TfoptError, type TransformSpec } from '@tfopt
 // Transforms whose input must point along the gradient.
 const EG_TRANSFORMS = new Set(['egGlobalScale', 'egCoordinateGains', 'hypergradientScale']);
 // Complete optimizers, whose output already points downhill: this package's aliases and
-// every alias in the catalog of the packages imported.
+// every alias in the catalog of the packages registered (imported, under Node).
 const EG_ALIASES = new Set(['egSgdm', 'egAdam', 'egAdagrad']);
 function isDescentAlias(name: string): boolean {
   return EG_ALIASES.has(name) || optimizerCatalog().some((entry) => entry.name === name);
@@ -38,7 +38,10 @@ function flipsSign(spec: TransformSpec): boolean | undefined {
  *
  * Only what the spec records can be checked: a chain with a link built
  * without a spec has no spec itself and passes unchecked, and
- * `scaleBySchedule` is assumed not to flip the sign.
+ * `scaleBySchedule` is assumed not to flip the sign. Complete optimizers are
+ * known from the optimizer catalog, which a bundle fills only with the
+ * packages whose registration module (`@tfopt/<package>/register`) it
+ * imports; under Node, importing a package is enough.
  *
  * @category Transforms
  * @example

@@ -20,28 +20,38 @@ function usageError(argv: string[]): string {
 }
 
 describe('parseCommand', () => {
-  it('defaults to the default preset with both studies, 3 seeds and a timestamped folder', () => {
+  it('defaults to the default preset with every study, 3 seeds and a timestamped folder', () => {
     const config = run([]);
     expect(config.preset).toBe('default');
-    expect(config.studies).toEqual(['no-schedule', 'shift']);
+    expect(config.studies).toEqual(['grid', 'eg-rates', 'long', 'shift']);
     expect(config.seeds).toEqual([1, 2, 3]);
     expect(config.backend).toBe('wasm');
     expect(config.out).toBe('results/default-20250102-030405');
-    expect(config.noSchedule.lrs.mlp).toEqual([1e-4, 1e-3, 1e-2, 1e-1]);
+    expect(config.grid.tasks).toEqual(['mlp', 'lm']);
+    expect(config.grid.points).toBe(3);
   });
 
-  it('selects presets and applies overrides to both studies', () => {
-    expect(run(['--full']).noSchedule.models).toEqual(['mlp', 'cnn']);
+  it('selects presets and applies overrides to every study', () => {
+    const full = run(['--full']);
+    expect(full.grid.points).toBe(7);
+    expect(full.long.tasks).toEqual(['mlp', 'lm']);
+    expect(full.grid.methods.mlp).toContain('sf-sgd-warmup');
     const config = run([
       '--quick',
       '--methods',
       'adam,eg-sgdm',
+      '--tasks',
+      'cnn,lm',
+      '--grid',
+      '5',
       '--seeds',
       '2',
-      '--lrs',
-      '3e-4,0.01',
+      '--rates',
+      '1e-3,0.1',
       '--steps',
       '7',
+      '--long-steps',
+      '30',
       '--shift-every',
       '9',
       '--angles',
@@ -55,11 +65,18 @@ describe('parseCommand', () => {
       '--quiet',
     ]);
     expect(config.preset).toBe('quick');
-    expect(config.noSchedule.methods.mlp).toEqual(['adam', 'eg-sgdm']);
+    expect(config.grid.methods.lm).toEqual(['adam', 'eg-sgdm']);
+    expect(config.long.methods.cnn).toEqual(['adam', 'eg-sgdm']);
     expect(config.shift.methods).toEqual(['adam', 'eg-sgdm']);
+    expect(config.grid.tasks).toEqual(['cnn', 'lm']);
+    expect(config.long.tasks).toEqual(['cnn', 'lm']);
+    expect(config.grid.points).toBe(5);
     expect(config.seeds).toEqual([1, 2]);
-    expect(config.noSchedule.lrs.cnn).toEqual([3e-4, 0.01]);
-    expect(config.noSchedule.steps).toBe(7);
+    expect(config.egRates.scaleRates).toEqual([1e-3, 0.1]);
+    expect(config.egRates.gainRates).toEqual([1e-3, 0.1]);
+    expect(config.grid.steps).toEqual({ mlp: 7, cnn: 7, lm: 7 });
+    expect(config.egRates.steps).toBe(7);
+    expect(config.long.steps.lm).toBe(30);
     expect(config.shift.every).toBe(9);
     expect(config.shift.angles).toEqual([0, 45, 90]);
     expect(config.backend).toBe('cpu');
@@ -72,10 +89,13 @@ describe('parseCommand', () => {
     expect(run(['--seeds', '4,0,9']).seeds).toEqual([4, 0, 9]);
   });
 
-  it('answers --help and --list-methods', () => {
+  it('answers --help, --list-methods and --plan', () => {
     expect(parseCommand(['--help']).kind).toBe('help');
     expect(parseCommand(['-h']).kind).toBe('help');
     expect(parseCommand(['--list-methods']).kind).toBe('list-methods');
+    const plan = parseCommand(['--full', '--plan']);
+    expect(plan.kind).toBe('plan');
+    expect(plan.kind === 'plan' && plan.config.preset).toBe('full');
   });
 
   it('rejects unknown flags, bad values and conflicts with a message naming the problem', () => {
@@ -83,9 +103,11 @@ describe('parseCommand', () => {
     expect(usageError(['--seeds', 'three'])).toMatch(/--seeds expects a whole number/);
     expect(usageError(['--seeds', '0'])).toMatch(/--seeds/);
     expect(usageError(['--seeds', '1,1'])).toMatch(/repeats/);
-    expect(usageError(['--lrs', '1e-3,-1'])).toMatch(/--lrs: "-1"/);
+    expect(usageError(['--rates', '1e-3,-1'])).toMatch(/--rates: "-1"/);
     expect(usageError(['--methods', 'adam,nadam'])).toMatch(/unknown value "nadam"/);
-    expect(usageError(['--models', 'resnet'])).toMatch(/--models/);
+    expect(usageError(['--tasks', 'resnet'])).toMatch(/--tasks: unknown value "resnet"/);
+    expect(usageError(['--grid', '4'])).toMatch(/--grid expects an odd number/);
+    expect(usageError(['--lrs', '1e-3'])).toMatch(/--lrs/);
     expect(usageError(['--studies', 'both'])).toMatch(/--studies/);
     expect(usageError(['--backend', 'webgl'])).toMatch(/--backend: unknown backend "webgl"/);
     expect(usageError(['--full', '--quick'])).toMatch(/cannot be combined/);

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { BACKENDS, type BackendName } from './backend.js';
 import { type PresetName, presetConfig, type StudyConfig } from './config.js';
 import { METHODS } from './methods.js';
-import { MODEL_KINDS, type ModelKind } from './models.js';
+import { TASK_IDS, type TaskId } from './tasks.js';
 import { STUDIES, type StudyName } from './train.js';
 
 /** A command-line mistake: printed with a pointer to `--help`, exit code 2. */
@@ -17,28 +17,37 @@ export type Command =
   | { readonly kind: 'help' }
   | { readonly kind: 'list-methods' }
   | { readonly kind: 'report'; readonly from: string; readonly out: string }
+  | { readonly kind: 'plan'; readonly config: StudyConfig }
   | { readonly kind: 'run'; readonly config: StudyConfig };
 
 export const HELP = `Usage: npm start [-- options]       (or: node dist/cli.js [options])
 
-Reproduces the EG step-size adaptation claims on MNIST digits and writes a
-report (report.md, SVG plots, CSV and JSON) to a results folder.
+Compares EG step-size adaptation with tuned schedules and learning-rate-free
+peers (Mechanic, Prodigy, D-Adaptation, DoG, COCOB, Schedule-Free) on MNIST
+digits and a character language model on Moby Dick, and writes a report
+(report.md, SVG plots, CSV and JSON) to a results folder.
 
 Size:
-  --quick              tiny smoke run (seconds): 1 seed, 2 methods, small data
-  --full               the full study (about 40 minutes on 2 cores): MLP and CNN,
-                       every method, half-decade learning-rate grid
-                       (default: MLP only, 9 methods, 4 learning rates, 3 seeds; under 5 minutes)
+  --quick              tiny smoke run (seconds): 1 seed, a few methods, small data
+  --full               the full study (about an hour on 2 cores; --plan prints the
+                       estimate): every method, 7-point learning-rate grids on the
+                       MLP and the char-LM, 4x4 EG rates, long runs of 3000-4000 steps
+                       (default: a reduced version of the same; under 5 minutes)
+  --plan               time a few steps of every method here, print the runs and the
+                       estimated wall time of the chosen preset, and exit
 What to run:
-  --studies LIST       no-schedule,shift (default: both)
-  --models LIST        mlp,cnn for the no-schedule study
-  --methods LIST       method ids for both studies (see --list-methods)
-  --lrs LIST           base learning rates of the grid, e.g. 1e-4,1e-3,1e-2
+  --studies LIST       grid,eg-rates,long,shift (default: all four)
+  --tasks LIST         mlp,cnn,lm for the grid and long studies
+  --methods LIST       method ids for the grid, long and shift studies (see --list-methods)
+  --grid N             learning rates per tunable method, odd (1, 3, 5, 7, ...): the
+                       default and (N-1)/2 half decades each side
   --seeds N|LIST       number of seeds (1..N) or an explicit list, e.g. 3 or 1,2,7
-  --steps N            training steps per run in the no-schedule study
+  --steps N            training steps per run in the grid study (every task)
+  --long-steps N       training steps per run in the long study (every task)
+  --rates LIST         scale and gain rates of the EG-rates grid, e.g. 1e-4,1e-3,1e-2,1e-1
   --shift-every K      steps per angle in the shift study
   --angles LIST        rotation angles of the stream in degrees, e.g. 0,60,120,180
-  --batch-size N       samples per step
+  --batch-size N       digits per step of the MNIST tasks
 How to run:
   --backend NAME       wasm (default, falls back to cpu) or cpu
   --workers N          parallel runs, one tfjs instance each (default: min(2, cores))
@@ -161,14 +170,15 @@ export function parseCommand(argv: readonly string[], now = new Date()): Command
   const methodIds = METHODS.map((m) => m.id);
   const methods =
     values.methods === undefined ? undefined : oneOfList('methods', values.methods, methodIds);
-  const models: ModelKind[] =
-    values.models === undefined
-      ? [...base.noSchedule.models]
-      : oneOfList('models', values.models, MODEL_KINDS);
-  const lrs =
-    values.lrs === undefined
+  const tasks: TaskId[] | undefined =
+    values.tasks === undefined ? undefined : oneOfList('tasks', values.tasks, TASK_IDS);
+  const points = values.grid === undefined ? base.grid.points : positiveInt('grid', values.grid);
+  if (points % 2 === 0)
+    throw new UsageError(`--grid expects an odd number of points, got ${points}`);
+  const rates =
+    values.rates === undefined
       ? undefined
-      : numberList('lrs', values.lrs, (n) => n > 0, 'a learning rate > 0');
+      : numberList('rates', values.rates, (n) => n > 0, 'a rate > 0');
   const angles =
     values.angles === undefined
       ? base.shift.angles
@@ -177,26 +187,30 @@ export function parseCommand(argv: readonly string[], now = new Date()): Command
     throw new UsageError('--angles needs at least two angles for the shift study');
   }
 
-  const perModel = <T>(
+  const perTask = <T>(
     value: T | undefined,
-    fallback: Readonly<Record<ModelKind, T>>,
-  ): Record<ModelKind, T> => ({
+    fallback: Readonly<Record<TaskId, T>>,
+  ): Record<TaskId, T> => ({
     mlp: value ?? fallback.mlp,
     cnn: value ?? fallback.cnn,
+    lm: value ?? fallback.lm,
   });
-  const steps =
-    values.steps === undefined ? base.noSchedule.steps : positiveInt('steps', values.steps);
+  const steps = values.steps === undefined ? undefined : positiveInt('steps', values.steps);
+  const longSteps =
+    values['long-steps'] === undefined
+      ? undefined
+      : positiveInt('long-steps', values['long-steps']);
   const every =
     values['shift-every'] === undefined
       ? base.shift.every
       : positiveInt('shift-every', values['shift-every']);
   const batchSize =
     values['batch-size'] === undefined
-      ? base.batchSize
+      ? base.tasks.mlp.batchSize
       : positiveInt('batch-size', values['batch-size']);
-  if (batchSize > base.data.sizes.train) {
+  if (batchSize > base.data.mnist.sizes.train) {
     throw new UsageError(
-      `--batch-size ${batchSize} exceeds the ${base.data.sizes.train} training samples`,
+      `--batch-size ${batchSize} exceeds the ${base.data.mnist.sizes.train} training digits`,
     );
   }
 
@@ -206,14 +220,29 @@ export function parseCommand(argv: readonly string[], now = new Date()): Command
     backend,
     workers,
     seeds,
-    batchSize,
-    noSchedule: {
-      ...base.noSchedule,
-      models,
-      methods: perModel(methods, base.noSchedule.methods),
-      lrs: perModel(lrs, base.noSchedule.lrs),
-      steps,
-      evalEvery: Math.min(base.noSchedule.evalEvery, steps),
+    tasks: {
+      ...base.tasks,
+      mlp: { ...base.tasks.mlp, batchSize },
+      cnn: { ...base.tasks.cnn, batchSize },
+    },
+    grid: {
+      ...base.grid,
+      tasks: tasks ?? base.grid.tasks,
+      methods: perTask(methods, base.grid.methods),
+      points,
+      steps: perTask(steps, base.grid.steps),
+    },
+    egRates: {
+      ...base.egRates,
+      scaleRates: rates ?? base.egRates.scaleRates,
+      gainRates: rates ?? base.egRates.gainRates,
+      steps: steps ?? base.egRates.steps,
+    },
+    long: {
+      ...base.long,
+      tasks: tasks ?? base.long.tasks,
+      methods: perTask(methods, base.long.methods),
+      steps: perTask(longSteps, base.long.steps),
     },
     shift: {
       ...base.shift,
@@ -225,7 +254,7 @@ export function parseCommand(argv: readonly string[], now = new Date()): Command
     out: values.out ?? join('results', `${preset}-${timestamp(now)}`),
     quiet: values.quiet ?? false,
   };
-  return { kind: 'run', config };
+  return { kind: values.plan ? 'plan' : 'run', config };
 }
 
 function parse(argv: readonly string[]) {
@@ -237,14 +266,17 @@ function parse(argv: readonly string[]) {
       help: { type: 'boolean', short: 'h' },
       'list-methods': { type: 'boolean' },
       'report-from': { type: 'string' },
+      plan: { type: 'boolean' },
       quick: { type: 'boolean' },
       full: { type: 'boolean' },
       studies: { type: 'string' },
-      models: { type: 'string' },
+      tasks: { type: 'string' },
       methods: { type: 'string' },
-      lrs: { type: 'string' },
+      grid: { type: 'string' },
       seeds: { type: 'string' },
       steps: { type: 'string' },
+      'long-steps': { type: 'string' },
+      rates: { type: 'string' },
       'shift-every': { type: 'string' },
       angles: { type: 'string' },
       'batch-size': { type: 'string' },

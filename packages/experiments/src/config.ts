@@ -1,27 +1,63 @@
 import type { BackendName } from './backend.js';
-import type { ModelKind } from './models.js';
-import type { DataConfig, StudyName } from './train.js';
+import type { DataConfig, TaskId } from './tasks.js';
+import type { StudyName } from './train.js';
 
 /** Named sizes of the whole study. */
 export const PRESETS = ['quick', 'default', 'full'] as const;
 export type PresetName = (typeof PRESETS)[number];
 
-/** Settings of the no-schedule study (learning-rate grid, no schedule for the EG methods). */
-export interface NoScheduleConfig {
-  readonly models: readonly ModelKind[];
-  /** Methods per model (the CNN may run a subset to fit the time budget). */
-  readonly methods: Readonly<Record<ModelKind, readonly string[]>>;
-  /** Base learning rates searched, per model. */
-  readonly lrs: Readonly<Record<ModelKind, readonly number[]>>;
-  readonly steps: number;
-  readonly evalEvery: number;
+/** How one task is trained and evaluated, in every study that runs it. */
+export interface TaskSettings {
+  /** Samples (digits) or windows (text) per step. */
+  readonly batchSize: number;
+  /** Held-out samples or windows per periodic evaluation. */
   readonly evalSize: number;
+  /** Held-out samples or windows of the final evaluation; all when absent. */
+  readonly finalEvalSize?: number;
+}
+
+/**
+ * The learning-rate grid: every method on a half-decade grid centred on its
+ * default learning rate (learning-rate-free methods at their default only).
+ * Its results also give the tuning cost (best result within 1, 3 and 7 runs).
+ */
+export interface GridStudyConfig {
+  readonly tasks: readonly TaskId[];
+  readonly methods: Readonly<Record<TaskId, readonly string[]>>;
+  /** Grid points per tunable method, odd: the default and (points - 1) / 2 half decades each side. */
+  readonly points: number;
+  readonly steps: Readonly<Record<TaskId, number>>;
+  /** Periodic evaluations per run. */
+  readonly evals: number;
   readonly logEvery: number;
 }
 
-/** Settings of the distribution-shift study. */
+/** EG's own rates: a grid over the scale rate and the gain rate at one fixed base learning rate. */
+export interface EgRatesConfig {
+  readonly task: TaskId;
+  /** An EG method with both parts. */
+  readonly method: string;
+  /** The fixed base learning rate; the method's default when absent. */
+  readonly lr?: number;
+  readonly scaleRates: readonly number[];
+  readonly gainRates: readonly number[];
+  readonly steps: number;
+  readonly evals: number;
+  readonly logEvery: number;
+}
+
+/** The long horizon: a few methods trained for many more steps, at the grid's tuned learning rates. */
+export interface LongStudyConfig {
+  readonly tasks: readonly TaskId[];
+  readonly methods: Readonly<Record<TaskId, readonly string[]>>;
+  readonly steps: Readonly<Record<TaskId, number>>;
+  readonly evals: number;
+  readonly logEvery: number;
+}
+
+/** Settings of the distribution-shift study (an MNIST task on a rotating stream). */
 export interface ShiftStudyConfig {
-  readonly model: ModelKind;
+  readonly task: TaskId;
   readonly methods: readonly string[];
   readonly angles: readonly number[];
   /** Steps per angle. */
@@ -40,9 +76,11 @@ export interface StudyConfig {
   readonly backend: BackendName;
   readonly workers: number;
   readonly seeds: readonly number[];
-  readonly batchSize: number;
   readonly data: DataConfig;
-  readonly noSchedule: NoScheduleConfig;
+  readonly tasks: Readonly<Record<TaskId, TaskSettings>>;
+  readonly grid: GridStudyConfig;
+  readonly egRates: EgRatesConfig;
+  readonly long: LongStudyConfig;
   readonly shift: ShiftStudyConfig;
   /** Report folder. */
   readonly out: string;
@@ -50,7 +88,6 @@ export interface StudyConfig {
 }
 
 const BASELINES = ['adam', 'adam-cosine', 'sgdm', 'sgdm-cosine', 'adam-hypergrad'];
-const EG_MAIN = ['eg-adam', 'eg-adam-global', 'eg-adam-local', 'eg-sgdm'];
 const EG_ALL = [
   'eg-adam',
   'eg-adam-global',
@@ -60,34 +97,79 @@ const EG_ALL = [
   'eg-sgdm-global',
   'eg-sgdm-local',
 ];
-const DECADES = [1e-4, 1e-3, 1e-2, 1e-1];
-const HALF_DECADES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1];
+/** The learning-rate-free peers, each with its authors' schedule where they recommend one. */
+const PEERS_FREE = [
+  'mechanic-adam',
+  'mechanic-adam-cosine',
+  'prodigy',
+  'prodigy-cosine',
+  'dadapt-adamw',
+  'dadapt-adamw-cosine',
+  'dog',
+  'cocob',
+];
+const SCHEDULE_FREE = ['sf-adamw', 'sf-adamw-warmup', 'sf-sgd', 'sf-sgd-warmup'];
 const ANGLES = [0, 60, 120, 180];
+const MNIST_DATA = { sizes: { train: 7000, val: 1000, test: 2000 }, splitSeed: 0 };
+const LM_CORPUS = { valFraction: 0.05, testFraction: 0.05 };
+/** A small causal Transformer: about 30k parameters, cheap enough for 3 seeds of every method. */
+const LM_MODEL = { kind: 'transformer', context: 32, width: 32, layers: 2, heads: 4 } as const;
+const TASK_SETTINGS: Record<TaskId, TaskSettings> = {
+  mlp: { batchSize: 64, evalSize: 1000 },
+  cnn: { batchSize: 64, evalSize: 1000 },
+  lm: { batchSize: 16, evalSize: 64 },
+};
 
-/** The preset's settings before flags; `out` and `workers` are filled in by the caller. */
+/** The preset's settings before flags; `out`, `workers`, `backend` and `quiet` come from the caller. */
 export function presetConfig(
   preset: PresetName,
 ): Omit<StudyConfig, 'out' | 'workers' | 'backend' | 'quiet'> {
-  const data: DataConfig = { sizes: { train: 7000, val: 1000, test: 2000 }, splitSeed: 0 };
+  const studies: StudyName[] = ['grid', 'eg-rates', 'long', 'shift'];
   switch (preset) {
     case 'quick':
       return {
         preset,
-        studies: ['no-schedule', 'shift'],
+        studies,
         seeds: [1],
-        batchSize: 32,
-        data: { sizes: { train: 1000, val: 200, test: 400 }, splitSeed: 0 },
-        noSchedule: {
-          models: ['mlp'],
-          methods: { mlp: ['adam', 'eg-adam'], cnn: ['adam', 'eg-adam'] },
-          lrs: { mlp: [1e-3, 1e-2], cnn: [1e-3, 1e-2] },
+        data: {
+          mnist: { sizes: { train: 1000, val: 200, test: 400 }, splitSeed: 0 },
+          lm: { corpus: { ...LM_CORPUS, maxChars: 200_000 }, model: LM_MODEL },
+        },
+        tasks: {
+          mlp: { batchSize: 32, evalSize: 200 },
+          cnn: { batchSize: 32, evalSize: 200 },
+          lm: { batchSize: 8, evalSize: 16, finalEvalSize: 32 },
+        },
+        grid: {
+          tasks: ['mlp', 'lm'],
+          methods: {
+            mlp: ['adam', 'eg-adam', 'prodigy'],
+            cnn: ['adam', 'eg-adam'],
+            lm: ['adam', 'eg-adam'],
+          },
+          points: 1,
+          steps: { mlp: 20, cnn: 20, lm: 10 },
+          evals: 2,
+          logEvery: 1,
+        },
+        egRates: {
+          task: 'mlp',
+          method: 'eg-adam',
+          scaleRates: [1e-3, 1e-1],
+          gainRates: [1e-2],
           steps: 20,
-          evalEvery: 10,
-          evalSize: 200,
+          evals: 2,
+          logEvery: 1,
+        },
+        long: {
+          tasks: ['mlp'],
+          methods: { mlp: ['eg-adam'], cnn: ['eg-adam'], lm: ['eg-adam'] },
+          steps: { mlp: 40, cnn: 40, lm: 20 },
+          evals: 4,
           logEvery: 1,
         },
         shift: {
-          model: 'mlp',
+          task: 'mlp',
           methods: ['adam', 'eg-adam'],
           angles: [0, 90],
           every: 15,
@@ -100,32 +182,57 @@ export function presetConfig(
     case 'default':
       return {
         preset,
-        studies: ['no-schedule', 'shift'],
+        studies,
         seeds: [1, 2, 3],
-        batchSize: 64,
-        data,
-        noSchedule: {
-          models: ['mlp'],
-          methods: { mlp: [...BASELINES, ...EG_MAIN], cnn: [...BASELINES, 'eg-adam', 'eg-sgdm'] },
-          lrs: { mlp: DECADES, cnn: DECADES },
-          steps: 150,
-          evalEvery: 25,
-          evalSize: 1000,
+        data: { mnist: MNIST_DATA, lm: { corpus: LM_CORPUS, model: LM_MODEL } },
+        tasks: { ...TASK_SETTINGS, lm: { ...TASK_SETTINGS.lm, finalEvalSize: 128 } },
+        grid: {
+          tasks: ['mlp', 'lm'],
+          methods: {
+            mlp: [
+              'adam',
+              'adam-cosine',
+              'sgdm-cosine',
+              'eg-adam',
+              'eg-sgdm',
+              'mechanic-adam',
+              'prodigy',
+              'dog',
+              'sf-adamw',
+            ],
+            cnn: ['adam', 'adam-cosine', 'eg-adam', 'prodigy'],
+            lm: ['adam', 'adam-cosine', 'eg-adam', 'prodigy'],
+          },
+          points: 3,
+          steps: { mlp: 150, cnn: 150, lm: 100 },
+          evals: 5,
           logEvery: 1,
         },
+        egRates: {
+          task: 'mlp',
+          method: 'eg-adam',
+          scaleRates: [1e-3, 1e-2, 1e-1],
+          gainRates: [1e-3, 1e-2, 1e-1],
+          steps: 150,
+          evals: 3,
+          logEvery: 5,
+        },
+        long: {
+          tasks: ['mlp'],
+          methods: {
+            mlp: ['adam-cosine', 'eg-adam', 'prodigy'],
+            cnn: ['adam-cosine', 'eg-adam', 'prodigy'],
+            lm: ['adam-cosine', 'eg-adam', 'prodigy'],
+          },
+          steps: { mlp: 400, cnn: 400, lm: 300 },
+          evals: 8,
+          logEvery: 5,
+        },
         shift: {
-          model: 'mlp',
-          methods: [
-            'adam',
-            'adam-cosine',
-            'sgdm-cosine',
-            'adam-hypergrad',
-            'eg-adam',
-            'eg-adam-fast',
-            'eg-sgdm',
-          ],
+          task: 'mlp',
+          methods: ['adam', 'adam-cosine', 'eg-adam', 'mechanic-adam', 'prodigy', 'sf-adamw'],
           angles: ANGLES,
-          every: 80,
+          every: 60,
           evalEvery: 10,
           evalSize: 500,
           logEvery: 1,
@@ -135,22 +242,68 @@ export function presetConfig(
     case 'full':
       return {
         preset,
-        studies: ['no-schedule', 'shift'],
+        studies,
         seeds: [1, 2, 3],
-        batchSize: 64,
-        data,
-        noSchedule: {
-          models: ['mlp', 'cnn'],
-          methods: { mlp: [...BASELINES, ...EG_ALL], cnn: [...BASELINES, 'eg-adam', 'eg-sgdm'] },
-          lrs: { mlp: HALF_DECADES, cnn: DECADES },
-          steps: 600,
-          evalEvery: 50,
-          evalSize: 1000,
+        data: { mnist: MNIST_DATA, lm: { corpus: LM_CORPUS, model: LM_MODEL } },
+        tasks: TASK_SETTINGS,
+        grid: {
+          tasks: ['mlp', 'lm'],
+          methods: {
+            mlp: [...BASELINES, ...EG_ALL, ...PEERS_FREE, ...SCHEDULE_FREE],
+            cnn: ['adam', 'adam-cosine', 'sgdm-cosine', 'eg-adam', 'eg-sgdm', ...PEERS_FREE],
+            lm: ['adam', 'adam-cosine', 'eg-adam', ...PEERS_FREE, 'sf-adamw', 'sf-adamw-warmup'],
+          },
+          points: 7,
+          steps: { mlp: 500, cnn: 500, lm: 500 },
+          evals: 10,
           logEvery: 5,
         },
+        egRates: {
+          task: 'mlp',
+          method: 'eg-adam',
+          scaleRates: [1e-4, 1e-3, 1e-2, 1e-1],
+          gainRates: [1e-4, 1e-3, 1e-2, 1e-1],
+          steps: 500,
+          evals: 5,
+          logEvery: 5,
+        },
+        long: {
+          tasks: ['mlp', 'lm'],
+          methods: {
+            mlp: [
+              'adam',
+              'adam-cosine',
+              'eg-adam',
+              'eg-sgdm',
+              'mechanic-adam',
+              'prodigy',
+              'dog',
+              'sf-adamw-warmup',
+            ],
+            cnn: ['adam-cosine', 'eg-adam', 'prodigy', 'sf-adamw-warmup'],
+            lm: ['adam-cosine', 'eg-adam', 'prodigy', 'sf-adamw-warmup'],
+          },
+          steps: { mlp: 3000, cnn: 3000, lm: 2500 },
+          evals: 20,
+          logEvery: 10,
+        },
         shift: {
-          model: 'mlp',
-          methods: [...BASELINES, ...EG_ALL],
+          task: 'mlp',
+          methods: [
+            'adam',
+            'adam-cosine',
+            'sgdm-cosine',
+            'adam-hypergrad',
+            'eg-adam',
+            'eg-adam-fast',
+            'eg-sgdm',
+            'mechanic-adam',
+            'prodigy',
+            'dadapt-adamw',
+            'dog',
+            'cocob',
+            'sf-adamw',
+          ],
           angles: ANGLES,
           every: 250,
           evalEvery: 10,
@@ -160,4 +313,9 @@ export function presetConfig(
         },
       };
   }
+}
+
+/** Steps between periodic evaluations for `evals` evaluations over `steps` steps. */
+export function evalEvery(steps: number, evals: number): number {
+  return Math.max(1, Math.round(steps / Math.max(1, evals)));
 }

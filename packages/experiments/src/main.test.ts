@@ -38,6 +38,11 @@ describe('main', () => {
       '--steps',
       '--out',
       '--methods',
+      '--tasks',
+      '--grid',
+      '--rates',
+      '--long-steps',
+      '--plan',
       '--quiet',
     ]) {
       expect(c.out()).toContain(flag);
@@ -47,7 +52,8 @@ describe('main', () => {
   it('lists the method table', async () => {
     const c = capture();
     expect(await main(['--list-methods'], c.io)).toBe(0);
-    expect(c.out()).toMatch(/^adam +baseline +adam\(lr\)$/m);
-    expect(c.out()).toMatch(/^eg-sgdm +eg +egSgdm/m);
+    expect(c.out()).toMatch(/^adam +baseline +lr 1e-3 +adam\(lr\)$/m);
+    expect(c.out()).toMatch(/^eg-sgdm +eg +lr 1e-2 +egSgdm/m);
+    expect(c.out()).toMatch(/^prodigy +peer +lr-free +prodigy\(lr\)$/m);
   });
 });

@@ -1,5 +1,6 @@
 import { HELP, parseCommand, UsageError } from './args.js';
-import { methodTable, reportFromResults, runStudy } from './study.js';
+import { loadMobyDickText } from './lm/text.js';
+import { calibrate, methodTable, planText, reportFromResults, runStudy } from './study.js';
 
 /** Where the command writes; the CLI passes the process streams. */
 export interface Io {
@@ -37,6 +38,11 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     case 'report': {
       const out = await reportFromResults(command.from, command.out);
       io.stdout(`${out.consoleSummary}\n\nReport: ${out.dir}/report.md\n`);
+      return 0;
+    }
+    case 'plan': {
+      const costs = await calibrate(command.config, (line) => io.stderr(`${line}\n`));
+      io.stdout(`${planText(command.config, costs, loadMobyDickText().length)}\n`);
       return 0;
     }
     case 'run':

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { stepVariables, type Tree, treeDispose } from '@tfopt/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from './backend.js';
-import { METHODS, probe } from './methods.js';
+import { type EgRates, METHODS, methodById, probe } from './methods.js';
 
 // Every row of the method table builds an optimizer that trains, its probe
 // reads finite numbers, and its evaluation parameters (when it has them) are
@@ -46,4 +46,42 @@ describe.each(['cpu', 'wasm'] as const)('method table [%s]', (backend) => {
       treeDispose([state as Tree, vars, target]);
     });
   }
+});
+
+describe('EG rates from the run context', () => {
+  beforeAll(async () => {
+    expect(await initBackend('cpu')).toBe('cpu');
+  });
+
+  /** The probe after 5 steps on a quadratic whose gradient keeps its direction. */
+  function probeAfter(id: string, egRates?: EgRates) {
+    const vars = { w: tf.variable(tf.tensor1d([3, -2, 1])) };
+    const tx = methodById(id).build({ learningRate: 1e-2, totalSteps: 5, egRates });
+    let state = tx.init(vars);
+    for (let i = 0; i < 5; i++) {
+      const { value, grads } = tf.variableGrads(
+        () => tf.sum(tf.square(vars.w)) as tf.Scalar,
+        [vars.w],
+      );
+      state = stepVariables(tx, vars, { w: grads[vars.w.name] as tf.Tensor }, state);
+      tf.dispose([value, grads]);
+    }
+    const out = probe(methodById(id), state);
+    treeDispose([state as Tree, vars]);
+    return out;
+  }
+
+  it('passes scaleLearningRate and gainLearningRate to the EG parts', () => {
+    // Rate 0: every factor is exp(0 · a) = 1, so scale and gains stay exactly at 1.
+    const frozen = probeAfter('eg-adam', { scaleLearningRate: 0, gainLearningRate: 0 });
+    expect([frozen.scale, frozen.gainMin, frozen.gainMax]).toEqual([1, 1, 1]);
+    // At the library defaults the steps agree in sign, so both grow.
+    const moving = probeAfter('eg-adam');
+    expect(moving.scale).toBeGreaterThan(1);
+    expect(moving.gainMin).toBeGreaterThan(1);
+    // A row without the scale ignores the scale rate and keeps its gains' rate.
+    const local = probeAfter('eg-sgdm-local', { scaleLearningRate: 0.5, gainLearningRate: 0 });
+    expect(local.scale).toBeUndefined();
+    expect([local.gainMin, local.gainMax]).toEqual([1, 1]);
+  });
 });

@@ -30,6 +30,16 @@ export interface MethodContext {
   readonly learningRate: number;
   /** Updates in the whole run, for schedules that decay over it. */
   readonly totalSteps: number;
+  /** EG's own rates, where they differ from the library defaults (EG rows only; others ignore them). */
+  readonly egRates?: EgRates;
+}
+
+/** The two rates of the EG parts: of the global scale and of the per-coordinate gains. */
+export interface EgRates {
+  /** `egGlobalScale`'s `scaleLearningRate` (library default 0.001). */
+  readonly scaleLearningRate?: number;
+  /** `egCoordinateGains`' `gainLearningRate` (library default 0.01). */
+  readonly gainLearningRate?: number;
 }
 
 /** Values read from an optimizer state between steps, for the plots. */
@@ -46,8 +56,11 @@ export interface Probe {
   readonly gainMax?: number;
 }
 
+/** The rates of `egGlobalScale` and `egCoordinateGains` when a recipe does not set them (the library defaults). */
+export const EG_LIBRARY_RATES = { scaleLearningRate: 0.001, gainLearningRate: 0.01 } as const;
+
 /** How the method's own step size evolves without adaptation. */
-export type LrShape = 'constant' | 'warmup-cosine';
+export type LrShape = 'constant' | 'warmup' | 'warmup-cosine';
 
 /**
  * One row of the method table. Studies iterate over these rows only, so a new
@@ -63,11 +76,25 @@ export interface MethodEntry {
   readonly family: 'baseline' | 'eg' | 'peer';
   /** The optimizer as a composition, for the report. */
   readonly recipe: string;
-  /** The base optimizer's customary learning rate (used where no grid is searched). */
+  /**
+   * The published or customary learning rate: the centre of the method's
+   * learning-rate grid, and the one run an untuned user makes.
+   */
   readonly defaultLr: number;
+  /**
+   * True when the method estimates its own step size and its learning rate
+   * is a multiplier the authors say to leave at its default: it is run at
+   * the default only, and counts as needing no tuning runs.
+   */
+  readonly learningRateFree: boolean;
   readonly lrShape: LrShape;
   /** The method this one adds adaptation to (same base optimizer, same learning rate), if any. */
   readonly base?: string;
+  /**
+   * The method this row is an ablation or a changed-option variant of; the
+   * findings text speaks of the main rows, the tables show every row.
+   */
+  readonly variantOf?: string;
   readonly build: (ctx: MethodContext) => GradientTransformation<any>;
   /** Read adaptation state; defaults to {@link probeEgState}. */
   readonly probe?: (state: unknown) => Probe;
@@ -97,6 +124,35 @@ export function cosineSchedule({ learningRate, totalSteps }: MethodContext) {
   });
 }
 
+/** EG parts with the run's rates, when the study sets them (e.g. the EG-rates grid). */
+function egParts(
+  ctx: MethodContext,
+  parts: { readonly gains?: false; readonly scale?: false | { scaleLearningRate: number } } = {},
+) {
+  const rates = ctx.egRates ?? {};
+  const scale =
+    parts.scale === false
+      ? false
+      : {
+          ...(parts.scale ?? {}),
+          ...(rates.scaleLearningRate === undefined
+            ? {}
+            : { scaleLearningRate: rates.scaleLearningRate }),
+        };
+  const gains =
+    parts.gains === false
+      ? false
+      : rates.gainLearningRate === undefined
+        ? {}
+        : { gainLearningRate: rates.gainLearningRate };
+  return { scale, gains } as const;
+}
+
+/** Steps of Schedule-Free's linear warmup: the same share of the run as the cosine schedules'. */
+export function warmupSteps(totalSteps: number): number {
+  return Math.max(1, Math.round(WARMUP_FRACTION * totalSteps));
+}
+
 /** Every method the studies know, in table order. */
 export const METHODS: readonly MethodEntry[] = [
   {
@@ -105,6 +161,7 @@ export const METHODS: readonly MethodEntry[] = [
     family: 'baseline',
     recipe: 'adam(lr)',
     defaultLr: ADAM_LR,
+    learningRateFree: false,
     lrShape: 'constant',
     build: ({ learningRate }) => adam(learningRate),
   },
@@ -114,6 +171,7 @@ export const METHODS: readonly MethodEntry[] = [
     family: 'baseline',
     recipe: 'adam(warmupCosineDecaySchedule(peak lr, 5% warmup, to 0))',
     defaultLr: ADAM_LR,
+    learningRateFree: false,
     lrShape: 'warmup-cosine',
     build: (ctx) => adam(cosineSchedule(ctx)),
   },
@@ -123,6 +181,7 @@ export const METHODS: readonly MethodEntry[] = [
     family: 'baseline',
     recipe: `sgd(lr, { momentum: ${MOMENTUM} })`,
     defaultLr: SGD_LR,
+    learningRateFree: false,
     lrShape: 'constant',
     build: ({ learningRate }) => sgd(learningRate, { momentum: MOMENTUM }),
   },
@@ -132,6 +191,7 @@ export const METHODS: readonly MethodEntry[] = [
     family: 'baseline',
     recipe: `sgd(warmupCosineDecaySchedule(...), { momentum: ${MOMENTUM} })`,
     defaultLr: SGD_LR,
+    learningRateFree: false,
     lrShape: 'warmup-cosine',
     build: (ctx) => sgd(cosineSchedule(ctx), { momentum: MOMENTUM }),
   },
@@ -141,6 +201,7 @@ export const METHODS: readonly MethodEntry[] = [
     family: 'baseline',
     recipe: 'chain(scaleByAdam(), hypergradientScale(), scaleByLearningRate(lr))',
     defaultLr: ADAM_LR,
+    learningRateFree: false,
     lrShape: 'constant',
     base: 'adam',
     build: ({ learningRate }) =>
@@ -152,9 +213,10 @@ export const METHODS: readonly MethodEntry[] = [
     family: 'eg',
     recipe: 'egAdam(lr): scaleByAdam → egCoordinateGains → egGlobalScale → lr',
     defaultLr: ADAM_LR,
+    learningRateFree: false,
     lrShape: 'constant',
     base: 'adam',
-    build: ({ learningRate }) => egAdam(learningRate),
+    build: (ctx) => egAdam(ctx.learningRate, egParts(ctx)),
   },
   {
     id: 'eg-adam-global',
@@ -162,9 +224,11 @@ export const METHODS: readonly MethodEntry[] = [
     family: 'eg',
     recipe: 'egAdam(lr, { gains: false })',
     defaultLr: ADAM_LR,
+    learningRateFree: false,
     lrShape: 'constant',
     base: 'adam',
-    build: ({ learningRate }) => egAdam(learningRate, { gains: false }),
+    variantOf: 'eg-adam',
+    build: (ctx) => egAdam(ctx.learningRate, egParts(ctx, { gains: false })),
   },
   {
     id: 'eg-adam-local',
@@ -172,9 +236,11 @@ export const METHODS: readonly MethodEntry[] = [
     family: 'eg',
     recipe: 'egAdam(lr, { scale: false })',
     defaultLr: ADAM_LR,
+    learningRateFree: false,
     lrShape: 'constant',
     base: 'adam',
-    build: ({ learningRate }) => egAdam(learningRate, { scale: false }),
+    variantOf: 'eg-adam',
+    build: (ctx) => egAdam(ctx.learningRate, egParts(ctx, { scale: false })),
   },
   {
     id: 'eg-adam-fast',
@@ -182,9 +248,11 @@ export const METHODS: readonly MethodEntry[] = [
     family: 'eg',
     recipe: 'egAdam(lr, { scale: { scaleLearningRate: 0.01 } })',
     defaultLr: ADAM_LR,
+    learningRateFree: false,
     lrShape: 'constant',
     base: 'adam',
-    build: ({ learningRate }) => egAdam(learningRate, { scale: { scaleLearningRate: 0.01 } }),
+    variantOf: 'eg-adam',
+    build: (ctx) => egAdam(ctx.learningRate, egParts(ctx, { scale: { scaleLearningRate: 0.01 } })),
   },
   {
     id: 'eg-sgdm',
@@ -192,9 +260,10 @@ export const METHODS: readonly MethodEntry[] = [
     family: 'eg',
     recipe: `egSgdm(lr, { momentum: ${MOMENTUM} }): egCoordinateGains → trace → egGlobalScale → lr`,
     defaultLr: SGD_LR,
+    learningRateFree: false,
     lrShape: 'constant',
     base: 'sgdm',
-    build: ({ learningRate }) => egSgdm(learningRate, { momentum: MOMENTUM }),
+    build: (ctx) => egSgdm(ctx.learningRate, { momentum: MOMENTUM, ...egParts(ctx) }),
   },
   {
     id: 'eg-sgdm-global',
@@ -202,9 +271,12 @@ export const METHODS: readonly MethodEntry[] = [
     family: 'eg',
     recipe: `egSgdm(lr, { momentum: ${MOMENTUM}, gains: false })`,
     defaultLr: SGD_LR,
+    learningRateFree: false,
     lrShape: 'constant',
     base: 'sgdm',
-    build: ({ learningRate }) => egSgdm(learningRate, { momentum: MOMENTUM, gains: false }),
+    variantOf: 'eg-sgdm',
+    build: (ctx) =>
+      egSgdm(ctx.learningRate, { momentum: MOMENTUM, ...egParts(ctx, { gains: false }) }),
   },
   {
     id: 'eg-sgdm-local',
@@ -212,19 +284,36 @@ export const METHODS: readonly MethodEntry[] = [
     family: 'eg',
     recipe: `egSgdm(lr, { momentum: ${MOMENTUM}, scale: false })`,
     defaultLr: SGD_LR,
+    learningRateFree: false,
     lrShape: 'constant',
     base: 'sgdm',
-    build: ({ learningRate }) => egSgdm(learningRate, { momentum: MOMENTUM, scale: false }),
+    variantOf: 'eg-sgdm',
+    build: (ctx) =>
+      egSgdm(ctx.learningRate, { momentum: MOMENTUM, ...egParts(ctx, { scale: false }) }),
   },
-  // Learning-rate-free peers at their published defaults (@tfopt/contrib, as optax.contrib).
+  // Peers at their published defaults (@tfopt/contrib, as optax.contrib), with no schedule, and
+  // with the schedule or warmup their authors recommend where they recommend one.
   {
     id: 'mechanic-adam',
     label: 'Mechanic (Adam)',
     family: 'peer',
     recipe: 'mechanize(adam(lr))',
     defaultLr: ADAM_LR,
+    learningRateFree: true,
     lrShape: 'constant',
     build: ({ learningRate }) => mechanize(adam(learningRate)),
+    probe: (state) => ({ scale: readMechanicScale(state) }),
+  },
+  {
+    id: 'mechanic-adam-cosine',
+    label: 'Mechanic (Adam + warmup-cosine)',
+    family: 'peer',
+    recipe: 'mechanize(adam(warmupCosineDecaySchedule(peak lr, 5% warmup, to 0)))',
+    defaultLr: ADAM_LR,
+    learningRateFree: true,
+    lrShape: 'warmup-cosine',
+    variantOf: 'mechanic-adam',
+    build: (ctx) => mechanize(adam(cosineSchedule(ctx))),
     probe: (state) => ({ scale: readMechanicScale(state) }),
   },
   {
@@ -233,6 +322,7 @@ export const METHODS: readonly MethodEntry[] = [
     family: 'peer',
     recipe: 'prodigy(lr)',
     defaultLr: 1,
+    learningRateFree: true,
     lrShape: 'constant',
     build: ({ learningRate }) => prodigy(learningRate),
     probe: (state) => definedScale(readProdigyD(state)),
@@ -243,7 +333,9 @@ export const METHODS: readonly MethodEntry[] = [
     family: 'peer',
     recipe: 'prodigy(warmupCosineDecaySchedule(peak lr, 5% warmup, to 0))',
     defaultLr: 1,
+    learningRateFree: true,
     lrShape: 'warmup-cosine',
+    variantOf: 'prodigy',
     build: (ctx) => prodigy(cosineSchedule(ctx)),
     probe: (state) => definedScale(readProdigyD(state)),
   },
@@ -253,8 +345,21 @@ export const METHODS: readonly MethodEntry[] = [
     family: 'peer',
     recipe: 'dadaptAdamw(lr)',
     defaultLr: 1,
+    learningRateFree: true,
     lrShape: 'constant',
     build: ({ learningRate }) => dadaptAdamw(learningRate),
+    probe: (state) => definedScale(readDAdaptD(state)),
+  },
+  {
+    id: 'dadapt-adamw-cosine',
+    label: 'D-Adaptation AdamW + warmup-cosine',
+    family: 'peer',
+    recipe: 'dadaptAdamw(warmupCosineDecaySchedule(peak lr, 5% warmup, to 0))',
+    defaultLr: 1,
+    learningRateFree: true,
+    lrShape: 'warmup-cosine',
+    variantOf: 'dadapt-adamw',
+    build: (ctx) => dadaptAdamw(cosineSchedule(ctx)),
     probe: (state) => definedScale(readDAdaptD(state)),
   },
   {
@@ -263,6 +368,7 @@ export const METHODS: readonly MethodEntry[] = [
     family: 'peer',
     recipe: 'dog(lr)',
     defaultLr: 1,
+    learningRateFree: true,
     lrShape: 'constant',
     build: ({ learningRate }) => dog(learningRate),
     probe: (state) => definedScale(readDogEta(state)),
@@ -273,6 +379,7 @@ export const METHODS: readonly MethodEntry[] = [
     family: 'peer',
     recipe: 'cocob(lr)',
     defaultLr: 1,
+    learningRateFree: true,
     lrShape: 'constant',
     build: ({ learningRate }) => cocob(learningRate),
     probe: () => ({}),
@@ -283,6 +390,7 @@ export const METHODS: readonly MethodEntry[] = [
     family: 'peer',
     recipe: 'scheduleFreeAdamw(lr), evaluated at x',
     defaultLr: 0.0025,
+    learningRateFree: false,
     lrShape: 'constant',
     build: ({ learningRate }) => scheduleFreeAdamw(learningRate),
     probe: () => ({}),
@@ -294,11 +402,11 @@ export const METHODS: readonly MethodEntry[] = [
     family: 'peer',
     recipe: 'scheduleFreeAdamw(lr, { warmupSteps: 5% of the run }), evaluated at x',
     defaultLr: 0.0025,
-    lrShape: 'constant',
+    learningRateFree: false,
+    lrShape: 'warmup',
+    variantOf: 'sf-adamw',
     build: ({ learningRate, totalSteps }) =>
-      scheduleFreeAdamw(learningRate, {
-        warmupSteps: Math.max(1, Math.round(WARMUP_FRACTION * totalSteps)),
-      }),
+      scheduleFreeAdamw(learningRate, { warmupSteps: warmupSteps(totalSteps) }),
     probe: () => ({}),
     evalParams: scheduleFreeEvalParams,
   },
@@ -308,8 +416,23 @@ export const METHODS: readonly MethodEntry[] = [
     family: 'peer',
     recipe: 'scheduleFreeSgd(lr), evaluated at x',
     defaultLr: 1,
+    learningRateFree: false,
     lrShape: 'constant',
     build: ({ learningRate }) => scheduleFreeSgd(learningRate),
+    probe: () => ({}),
+    evalParams: scheduleFreeEvalParams,
+  },
+  {
+    id: 'sf-sgd-warmup',
+    label: 'Schedule-Free SGD + warmup',
+    family: 'peer',
+    recipe: 'scheduleFreeSgd(lr, { warmupSteps: 5% of the run }), evaluated at x',
+    defaultLr: 1,
+    learningRateFree: false,
+    lrShape: 'warmup',
+    variantOf: 'sf-sgd',
+    build: ({ learningRate, totalSteps }) =>
+      scheduleFreeSgd(learningRate, { warmupSteps: warmupSteps(totalSteps) }),
     probe: () => ({}),
     evalParams: scheduleFreeEvalParams,
   },

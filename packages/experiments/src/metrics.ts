@@ -65,3 +65,44 @@ export function formatMeanStd(s: Stats, digits: number, scale = 1): string {
   if (s.n === 0) return '—';
   return `${(s.mean * scale).toFixed(digits)} ± ${(s.std * scale).toFixed(digits)}`;
 }
+
+/** Outcome of comparing a method with another on one measurement. */
+export type Verdict = 'win' | 'tie' | 'loss';
+
+/** A comparison of two measurements over seeds. */
+export interface Comparison {
+  /** How much better the first is, in metric units (positive: better; direction-aware). */
+  readonly delta: number;
+  readonly verdict: Verdict;
+}
+
+/**
+ * Compare `a` with `b` where larger is better when `higherIsBetter`: a
+ * difference of means no larger than the larger of the two seed standard
+ * deviations is a tie. `undefined` when either has no finite value.
+ */
+export function compareStats(a: Stats, b: Stats, higherIsBetter: boolean): Comparison | undefined {
+  if (a.n === 0 || b.n === 0) return undefined;
+  const delta = (a.mean - b.mean) * (higherIsBetter ? 1 : -1);
+  const noise = Math.max(a.std, b.std);
+  return { delta, verdict: Math.abs(delta) <= noise ? 'tie' : delta > 0 ? 'win' : 'loss' };
+}
+
+/** The item with the best score (largest, or smallest when not `higherIsBetter`); NaN scores lose. */
+export function bestBy<T>(
+  items: readonly T[],
+  score: (item: T) => number,
+  higherIsBetter: boolean,
+): T | undefined {
+  let best: T | undefined;
+  let bestScore = Number.NEGATIVE_INFINITY;
+  for (const item of items) {
+    const raw = score(item);
+    const s = Number.isNaN(raw) ? Number.NEGATIVE_INFINITY : higherIsBetter ? raw : -raw;
+    if (best === undefined || s > bestScore) {
+      best = item;
+      bestScore = s;
+    }
+  }
+  return best;
+}

@@ -1,10 +1,11 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import { direction, formatLr } from './format.js';
 import { METHODS } from './methods.js';
 import { stats } from './metrics.js';
-import type { ModelKind } from './models.js';
-import type { MethodGrid } from './summarize.js';
-import type { EvalLog, RunResult, ShiftConfig } from './train.js';
+import type { EgRatesSummary, MethodGrid, TaskGridSummary } from './summarize.js';
+import type { TaskEntry } from './tasks.js';
+import type { EvalLog, RunResult, ShiftConfig, StudyName } from './train.js';
 
 /** A plot to write: file name (without extension) and its Vega-Lite spec. */
 export interface PlotSpec {
@@ -43,6 +44,15 @@ const PALETTE = [
   '#bab0ac',
   '#439894',
   '#f2cf5b',
+  '#2f4b7c',
+  '#a05195',
+  '#d45087',
+  '#665191',
+  '#ff7c43',
+  '#003f5c',
+  '#7a5195',
+  '#ef5675',
+  '#ffa600',
 ];
 
 /** Colour by method, restricted to the methods present (legend stays short, colours stay fixed). */
@@ -118,34 +128,53 @@ export function smooth(values: readonly number[], window: number): number[] {
 /** A plotted row: every row names its method and family. */
 type Row = { readonly method: string; readonly family: string } & Record<string, unknown>;
 
-/** Accuracy against base learning rate, one line per method, bars for the seed range. */
-export function lrSensitivityPlot(grids: readonly MethodGrid[], model: ModelKind): PlotSpec {
+/** The metric's axis: a percentage or bits, with its direction in the title. */
+function metricAxis(task: TaskEntry, field: string, what: string) {
+  const m = task.metric;
+  return {
+    field,
+    type: 'quantitative',
+    title: `${what} ${m.name} (${direction(m)})`,
+    scale: { zero: false },
+  } as const;
+}
+
+const shown = (task: TaskEntry, x: number) => x * task.metric.scale;
+
+/**
+ * Test metric against the learning rate relative to each method's default
+ * (grids are centred on the default), one line per method with the seed
+ * range; learning-rate-free methods are single points at 1.
+ */
+export function lrSensitivityPlot(grids: readonly MethodGrid[], task: TaskEntry): PlotSpec {
   const values: Row[] = grids.flatMap((g) =>
     g.cells.map((c) => ({
       method: g.method.label,
       family: g.method.family,
-      lr: c.lr,
-      accuracy: c.testAcc.mean,
-      min: c.testAcc.min,
-      max: c.testAcc.max,
+      relative: c.lr / g.method.defaultLr,
+      lr: formatLr(c.lr),
+      value: shown(task, c.test.mean),
+      min: shown(task, c.test.min),
+      max: shown(task, c.test.max),
     })),
   );
+  const ticks = [...new Set(values.map((v) => v.relative as number))].sort((a, b) => a - b);
   return {
-    name: `lr-sensitivity-${model}`,
-    title: `Test accuracy vs base learning rate (${model.toUpperCase()}, no schedule for EG)`,
+    name: `lr-sensitivity-${task.id}`,
+    title: `${task.label}: test ${task.metric.name} vs learning rate / default`,
     spec: {
       $schema: SCHEMA,
-      title: `${model.toUpperCase()}: final test accuracy vs base learning rate (mean, seed min–max)`,
+      title: `${task.label}: final test ${task.metric.name} vs learning rate relative to the method's default (mean, seed min–max)`,
       width: 520,
       height: 320,
       data: { values },
       encoding: {
         x: {
-          field: 'lr',
+          field: 'relative',
           type: 'quantitative',
-          scale: { type: 'log' },
-          axis: { values: [...new Set(values.map((v) => v.lr as number))], format: '~e' },
-          title: 'base learning rate (peak for schedules)',
+          scale: { type: 'log', nice: false, padding: 16 },
+          axis: { values: ticks, format: '~g' },
+          title: "learning rate / method's default (peak for schedules)",
         },
         color: methodColor(values),
       },
@@ -157,13 +186,9 @@ export function lrSensitivityPlot(grids: readonly MethodGrid[], model: ModelKind
         {
           mark: { type: 'line', point: true },
           encoding: {
-            y: {
-              field: 'accuracy',
-              type: 'quantitative',
-              title: 'test accuracy',
-              scale: { zero: false },
-            },
+            y: metricAxis(task, 'value', 'test'),
             strokeDash: familyDash(values),
+            tooltip: [{ field: 'method' }, { field: 'lr' }, { field: 'value' }],
           },
         },
       ],
@@ -171,33 +196,35 @@ export function lrSensitivityPlot(grids: readonly MethodGrid[], model: ModelKind
   };
 }
 
-/** Validation accuracy and smoothed training loss over steps, each method at its tuned learning rate. */
+/**
+ * Validation metric and smoothed training loss over steps, one line per
+ * method: in the grid study at each method's tuned learning rate, in the
+ * long study at the one it ran.
+ */
 export function trainingCurvesPlot(
   results: readonly RunResult[],
-  grids: readonly MethodGrid[],
-  model: ModelKind,
+  study: Extract<StudyName, 'grid' | 'long'>,
+  task: TaskEntry,
+  tunedLr: (method: string) => number | undefined,
   lossWindow = 10,
 ): PlotSpec {
-  const accRows: Row[] = [];
+  const metricRows: Row[] = [];
   const lossRows: Row[] = [];
-  for (const g of grids) {
-    const best = g.best;
-    if (best === undefined) continue;
-    const runs = results.filter(
-      (r) =>
-        r.spec.study === 'no-schedule' &&
-        r.spec.model === model &&
-        r.spec.method === g.method.id &&
-        r.spec.lr === best.lr,
+  const mine = results.filter((r) => r.spec.study === study && r.spec.task === task.id);
+  const methods = METHODS.filter((m) => mine.some((r) => r.spec.method === m.id));
+  for (const method of methods) {
+    const lr = tunedLr(method.id);
+    const runs = mine.filter(
+      (r) => r.spec.method === method.id && (lr === undefined || r.spec.lr === lr),
     );
-    const tag = { method: g.method.label, family: g.method.family };
-    // Step 0 (chance level) would squeeze the interesting range.
+    if (runs.length === 0) continue;
+    const tag = { method: method.label, family: method.family };
     for (const p of meanByStep(
       runs,
       (r) => r.evals.filter((e) => e.step > 0),
-      (e) => e.accuracy,
+      (e) => e.metric,
     )) {
-      accRows.push({ ...tag, step: p.step, accuracy: p.mean });
+      metricRows.push({ ...tag, step: p.step, value: shown(task, p.mean) });
     }
     const losses = meanByStep(
       runs,
@@ -213,7 +240,7 @@ export function trainingCurvesPlot(
       if (Number.isFinite(loss) && loss > 0) lossRows.push({ ...tag, step: p.step, loss });
     });
   }
-  const all = [...accRows, ...lossRows];
+  const all = [...metricRows, ...lossRows];
   const panel = (values: Row[], y: object) => ({
     width: 360,
     height: 280,
@@ -226,25 +253,125 @@ export function trainingCurvesPlot(
       strokeDash: familyDash(all),
     },
   });
+  const where = study === 'grid' ? 'each method at its tuned learning rate' : 'long horizon';
   return {
-    name: `curves-${model}`,
-    title: `Training curves (${model.toUpperCase()}, each method at its tuned learning rate)`,
+    name: `${study === 'grid' ? 'curves' : 'long'}-${task.id}`,
+    title: `${task.label}: training curves (${where})`,
     spec: {
       $schema: SCHEMA,
-      title: `${model.toUpperCase()}: each method at its tuned learning rate (mean over seeds)`,
+      title: `${task.label}: ${where} (mean over seeds)`,
       hconcat: [
-        panel(accRows, {
-          field: 'accuracy',
-          type: 'quantitative',
-          title: 'validation accuracy',
-          scale: { zero: false },
-        }),
+        panel(metricRows, metricAxis(task, 'value', 'validation')),
         panel(lossRows, {
           field: 'loss',
           type: 'quantitative',
           title: `training loss (moving average of ${lossWindow} logs)`,
           scale: { type: 'log' },
         }),
+      ],
+    } as TopLevelSpec,
+  };
+}
+
+/** Best validation metric within 1, 3, 7 tuning runs, one line per method (flat for learning-rate-free ones). */
+export function tuningCostPlot(tg: TaskGridSummary): PlotSpec {
+  const values: Row[] = tg.tuning.flatMap((t) =>
+    t.points.flatMap((p) =>
+      p.chosen === undefined
+        ? []
+        : [
+            {
+              method: t.method.label,
+              family: t.method.family,
+              runs: p.runs,
+              value: shown(tg.task, p.chosen.val.mean),
+            },
+          ],
+    ),
+  );
+  return {
+    name: `tuning-cost-${tg.task.id}`,
+    title: `${tg.task.label}: best validation ${tg.task.metric.name} within 1, 3 and 7 tuning runs`,
+    spec: {
+      $schema: SCHEMA,
+      title: `${tg.task.label}: best validation ${tg.task.metric.name} reachable with a number of tuning runs`,
+      width: 420,
+      height: 300,
+      data: { values },
+      mark: { type: 'line', point: true },
+      encoding: {
+        x: {
+          field: 'runs',
+          type: 'quantitative',
+          scale: { type: 'log' },
+          axis: { values: [...new Set(values.map((v) => v.runs as number))], format: 'd' },
+          title: 'tuning runs (learning rates tried, centred on the default)',
+        },
+        y: metricAxis(tg.task, 'value', 'validation'),
+        color: methodColor(values),
+        strokeDash: familyDash(values),
+      },
+    } as TopLevelSpec,
+  };
+}
+
+/** Heat map of the test metric over EG's scale rate × gain rate, with the values written in. */
+export function egRatesPlot(summary: EgRatesSummary): PlotSpec {
+  const { task } = summary;
+  const values = summary.cells.map((c) => ({
+    scale: formatLr(c.scaleRate),
+    gain: formatLr(c.gainRate),
+    value: shown(task, c.test.mean),
+    label: `${shown(task, c.test.mean).toFixed(task.metric.digits)}${c.diverged > 0 ? '*' : ''}`,
+  }));
+  const order = (rates: number[]) => rates.map(formatLr);
+  const finite = values.map((v) => v.value).filter(Number.isFinite);
+  const mid = finite.length === 0 ? 0 : (Math.min(...finite) + Math.max(...finite)) / 2;
+  return {
+    name: 'eg-rates',
+    title: `${summary.method.label} on ${task.label}: test ${task.metric.name} over its scale and gain rates`,
+    spec: {
+      $schema: SCHEMA,
+      title: `${summary.method.label}, ${task.label}, base lr ${formatLr(summary.lr)}: test ${task.metric.name} (mean over seeds; ${direction(task.metric)})`,
+      width: 60 * summary.gainRates.length,
+      height: 60 * summary.scaleRates.length,
+      data: { values },
+      encoding: {
+        x: { field: 'gain', type: 'ordinal', sort: order(summary.gainRates), title: 'gain rate' },
+        y: {
+          field: 'scale',
+          type: 'ordinal',
+          sort: order(summary.scaleRates).reverse(),
+          title: 'scale rate',
+        },
+      },
+      layer: [
+        {
+          mark: { type: 'rect' },
+          encoding: {
+            color: {
+              field: 'value',
+              type: 'quantitative',
+              title: task.metric.unit,
+              // Brighter is better either way.
+              scale: { scheme: 'viridis', reverse: !task.metric.higherIsBetter },
+            },
+          },
+        },
+        {
+          mark: { type: 'text', fontSize: 11 },
+          encoding: {
+            text: { field: 'label' },
+            // Dark text on the bright (better) half of the scale, light text on the dark half.
+            color: {
+              condition: {
+                test: `datum.value ${task.metric.higherIsBetter ? '>' : '<'} ${mid}`,
+                value: '#111',
+              },
+              value: '#fff',
+            },
+          },
+        },
       ],
     } as TopLevelSpec,
   };
@@ -417,41 +544,60 @@ export function shiftRecoveryPlot(results: readonly RunResult[], shift: ShiftCon
 const MULTIPLIER_FLOOR = 1e-3;
 
 /**
- * The adaptation over the stream: the learned scale (EG scale or
- * hypergradient α), the mean per-coordinate gain, and the effective
- * multiplier on the base learning rate (schedule factor × learned scale).
+ * The adaptation over the stream, shifts marked: EG's learned scale (and the
+ * hypergradient α), each peer's learned step-size quantity (Prodigy's and
+ * D-Adaptation's d, Mechanic's s, DoG's eta; log axis, they span decades),
+ * the mean per-coordinate gain, and the schedule's factor on the base rate.
  */
 export function shiftScalePlot(results: readonly RunResult[], shift: ShiftConfig): PlotSpec {
-  const scaleRows = streamRows(results, (e) => e.scale, 'scale');
-  const gainRows = streamRows(results, (e) => e.gainMean, 'gain');
-  const effectiveRows = streamRows(
-    results,
-    (e) => Math.max(MULTIPLIER_FLOOR, e.lrFactor * (e.scale ?? 1)),
-    'multiplier',
+  const isPeer = (r: RunResult) => methodFields(r).family === 'peer';
+  const own = results.filter((r) => !isPeer(r));
+  const peers = results.filter(isPeer);
+  const scaleRows = streamRows(own, (e) => e.scale, 'scale');
+  const peerRows = streamRows(
+    peers,
+    (e) => (e.scale !== undefined && e.scale > 0 ? e.scale : undefined),
+    'scale',
   );
+  const gainRows = streamRows(results, (e) => e.gainMean, 'gain');
+  const scheduled = results.filter(
+    (r) => METHODS.find((m) => m.id === r.spec.method)?.lrShape !== 'constant',
+  );
+  const factorRows = streamRows(scheduled, (e) => Math.max(MULTIPLIER_FLOOR, e.lrFactor), 'factor');
+  const colorRows = [...scaleRows, ...peerRows, ...gainRows, ...factorRows];
   const panels = [
     ...(scaleRows.length > 0
-      ? [streamPanel(shift, scaleRows, effectiveRows, 'scale', 'learned scale', { zero: false })]
+      ? [
+          streamPanel(shift, scaleRows, colorRows, 'scale', 'EG scale / hypergradient α', {
+            zero: false,
+          }),
+        ]
+      : []),
+    ...(peerRows.length > 0
+      ? [
+          streamPanel(shift, peerRows, colorRows, 'scale', "peers' learned step size (log)", {
+            type: 'log',
+          }),
+        ]
       : []),
     ...(gainRows.length > 0
-      ? [streamPanel(shift, gainRows, effectiveRows, 'gain', 'mean gain', { zero: false })]
+      ? [streamPanel(shift, gainRows, colorRows, 'gain', 'mean EG gain', { zero: false })]
       : []),
-    streamPanel(
-      shift,
-      effectiveRows,
-      effectiveRows,
-      'multiplier',
-      'lr multiplier (schedule × scale)',
-      { type: 'log' },
-    ),
+    ...(factorRows.length > 0
+      ? [
+          streamPanel(shift, factorRows, colorRows, 'factor', 'schedule factor lr(t)/peak (log)', {
+            type: 'log',
+          }),
+        ]
+      : []),
   ];
   return {
     name: 'shift-scale',
-    title: 'Learned step-size scale and gains over the stream',
+    title: 'Learned step sizes over the stream',
     spec: {
       $schema: SCHEMA,
       title:
-        'Learned scale, mean per-coordinate gain, and the effective multiplier on the base learning rate',
+        "Learned step sizes over the stream: EG's scale, the peers' own estimates, EG's mean gain, the schedules' factor",
       vconcat: panels,
     } as TopLevelSpec,
   };

@@ -1,13 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { type BackendName, initBackend } from './backend.js';
-import {
-  type DataConfig,
-  prepareData,
-  type RunResult,
-  type RunSpec,
-  runOne,
-  type StudyData,
-} from './train.js';
+import { type DataConfig, prepareData, type StudyData } from './tasks.js';
+import { type RunResult, type RunSpec, runOne } from './train.js';
 
 /** A run that threw instead of finishing. */
 export interface RunFailure {

@@ -1,6 +1,7 @@
 import cliProgress from 'cli-progress';
+import { formatLr, formatValue } from './format.js';
 import type { PoolEvents, RunFailure } from './pool.js';
-import { formatLr } from './report.js';
+import { taskById } from './tasks.js';
 import type { RunResult, RunSpec } from './train.js';
 
 /** Pool events that draw progress, plus a way to print lines and stop. */
@@ -12,12 +13,17 @@ export interface Progress extends PoolEvents {
 
 /** Short name of a run for bars and logs. */
 export function runLabel(spec: RunSpec): string {
-  return `${spec.study === 'shift' ? 'shift' : spec.model} ${spec.method} lr=${formatLr(spec.lr)} s${spec.seed}`;
+  const rates =
+    spec.egRates === undefined
+      ? ''
+      : ` s=${formatLr(spec.egRates.scaleLearningRate ?? Number.NaN)} g=${formatLr(spec.egRates.gainLearningRate ?? Number.NaN)}`;
+  return `${spec.study === 'grid' ? '' : `${spec.study} `}${spec.task} ${spec.method} lr=${formatLr(spec.lr)}${rates} s${spec.seed}`;
 }
 
 function resultLine(result: RunResult): string {
-  const acc = (result.final.test.accuracy * 100).toFixed(2);
-  return `${runLabel(result.spec)}: test acc ${acc}%${result.diverged ? ' (diverged)' : ''} in ${(result.wallMs / 1000).toFixed(1)} s`;
+  const { metric } = taskById(result.spec.task);
+  const value = formatValue(result.final.test.metric, metric);
+  return `${runLabel(result.spec)}: test ${metric.name} ${value}${result.diverged ? ' (diverged)' : ''} in ${(result.wallMs / 1000).toFixed(1)} s`;
 }
 
 /**

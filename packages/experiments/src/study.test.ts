@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from './backend.js';
 import type { StudyConfig } from './config.js';
-import { runStudy } from './study.js';
+import { reportFromResults, runStudy } from './study.js';
+import { parseResults } from './writers.js';
 
 /** Tags open and close in order, attributes are quoted: enough to call an SVG well-formed here. */
 function expectWellFormedXml(text: string): void {
@@ -29,37 +30,72 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tfopt-study-'));
+  dirs.push(dir);
+  return dir;
+}
+
+/**
+ * Every study on the smallest data that still trains: both tasks (MNIST MLP
+ * and a one-block char-LM), a baseline, EG and a peer, a 3-point grid (so
+ * the tuning cost has 1 and 3 runs), a 2x2 EG-rates grid, a long run and a
+ * three-angle stream, 2 seeds.
+ */
 function tinyConfig(): StudyConfig {
-  const out = mkdtempSync(join(tmpdir(), 'tfopt-study-'));
-  dirs.push(out);
   return {
     preset: 'quick',
-    studies: ['no-schedule', 'shift'],
+    studies: ['grid', 'eg-rates', 'long', 'shift'],
     backend: 'wasm',
     workers: 1,
-    seeds: [1],
-    batchSize: 16,
-    data: { sizes: { train: 200, val: 60, test: 100 }, splitSeed: 0 },
-    noSchedule: {
-      models: ['mlp'],
-      methods: { mlp: ['adam-cosine', 'eg-adam'], cnn: [] },
-      lrs: { mlp: [1e-3, 1e-2], cnn: [] },
-      steps: 6,
-      evalEvery: 3,
-      evalSize: 50,
+    seeds: [1, 2],
+    data: {
+      mnist: { sizes: { train: 200, val: 60, test: 100 }, splitSeed: 0 },
+      lm: {
+        corpus: { valFraction: 0.1, testFraction: 0.1, maxChars: 20_000 },
+        model: { kind: 'transformer', context: 8, width: 16, layers: 1, heads: 2 },
+      },
+    },
+    tasks: {
+      mlp: { batchSize: 16, evalSize: 50 },
+      cnn: { batchSize: 16, evalSize: 50 },
+      lm: { batchSize: 4, evalSize: 8, finalEvalSize: 16 },
+    },
+    grid: {
+      tasks: ['mlp', 'lm'],
+      methods: { mlp: ['adam', 'eg-adam', 'prodigy'], cnn: [], lm: ['eg-adam', 'prodigy'] },
+      points: 3,
+      steps: { mlp: 6, cnn: 6, lm: 4 },
+      evals: 2,
       logEvery: 1,
     },
+    egRates: {
+      task: 'mlp',
+      method: 'eg-adam',
+      scaleRates: [1e-3, 1e-1],
+      gainRates: [1e-3, 1e-2],
+      steps: 4,
+      evals: 1,
+      logEvery: 2,
+    },
+    long: {
+      tasks: ['lm'],
+      methods: { mlp: [], cnn: [], lm: ['eg-adam', 'prodigy'] },
+      steps: { mlp: 10, cnn: 10, lm: 10 },
+      evals: 2,
+      logEvery: 5,
+    },
     shift: {
-      model: 'mlp',
-      methods: ['adam-cosine', 'eg-adam'],
+      task: 'mlp',
+      methods: ['adam-cosine', 'eg-adam', 'prodigy'],
       angles: [0, 90, 180],
-      every: 6,
+      every: 4,
       evalEvery: 2,
       evalSize: 40,
       logEvery: 2,
       recoverFraction: 0.9,
     },
-    out,
+    out: tempDir(),
     quiet: true,
   };
 }
@@ -71,12 +107,45 @@ const csvRows = (text: string) =>
     .split('\n')
     .map((line) => line.split(','));
 
+/** The rows of the Markdown table that follows `heading` in `report`. */
+function tableAfter(report: string, heading: string): string[][] {
+  const at = report.indexOf(heading);
+  expect(at, `heading "${heading}"`).toBeGreaterThanOrEqual(0);
+  const lines = report.slice(at).split('\n');
+  const start = lines.findIndex((l) => l.startsWith('|'));
+  const rows: string[][] = [];
+  for (const line of lines.slice(start)) {
+    if (!line.startsWith('|')) break;
+    rows.push(
+      line
+        .slice(2, -2)
+        .split(' | ')
+        .map((c) => c.trim()),
+    );
+  }
+  return rows.filter((r) => !r.every((c) => c === '---'));
+}
+
+const PLOTS = [
+  'lr-sensitivity-mlp',
+  'curves-mlp',
+  'tuning-cost-mlp',
+  'lr-sensitivity-lm',
+  'curves-lm',
+  'tuning-cost-lm',
+  'eg-rates',
+  'long-lm',
+  'shift-accuracy',
+  'shift-recovery',
+  'shift-scale',
+];
+
 describe('runStudy on a tiny configuration', () => {
   beforeAll(async () => {
     await initBackend('wasm');
   });
 
-  it('writes report.md with the tables, well-formed SVG plots, CSV and JSON, and leaks no tensor', async () => {
+  it('runs every study and writes a well-formed report, plots, CSV and JSON, leaking no tensor', async () => {
     const config = tinyConfig();
     const notes: string[] = [];
     const before = tf.memory().numTensors;
@@ -86,105 +155,162 @@ describe('runStudy on a tiny configuration', () => {
       log: (l) => notes.push(l),
     });
     expect(tf.memory().numTensors).toBe(before);
+    expect(notes).toEqual([]);
+    // Grid: mlp 3 + 3 + 1, lm 3 + 1; EG rates 4; long 2; shift 3; each for 2 seeds.
+    const planned = 2 * (7 + 4 + 4 + 2 + 3);
     expect(out.interrupted).toBe(false);
-    expect(out.runs).toBe(6);
+    expect(out.runs).toBe(planned);
+    expect(out.files.sort()).toEqual(
+      [
+        'report.md',
+        'runs.csv',
+        'steps.csv',
+        'evals.csv',
+        'tuning.csv',
+        'verdicts.csv',
+        'results.json',
+        ...PLOTS.flatMap((p) => [`plots/${p}.svg`, `plots/${p}.vl.json`]),
+      ].sort(),
+    );
 
     const report = read(config.out, 'report.md');
     expect(report).toContain('`node dist/cli.js --test`');
-    expect(report).toContain('Complete: 6 of 6 runs');
-    expect(report).toContain('## Study 1: no schedule');
-    expect(report).toMatch(/\| Method \| Tuned lr \| Test acc % \(mean ± std\) \|/);
-    expect(report).toMatch(/\| Adam \+ warmup-cosine \| 1e-[23] \| \d+\.\d\d ± 0\.00 \|/);
-    expect(report).toMatch(/\| Method \| 1e-3 \| 1e-2 \|/);
-    expect(report).toContain('## Study 2: distribution shift');
-    expect(report).toMatch(
-      /\| Method \| lr \| Recovery 0°→90° \(steps\) \| Recovery 90°→180° \(steps\) \|/,
-    );
-    expect(report).toMatch(/\| EG-Adam \| 1e-[23] \(tuned\) \|/);
-    expect(report).toContain('## What was measured');
-    for (const plot of [
-      'lr-sensitivity-mlp',
-      'curves-mlp',
-      'shift-accuracy',
-      'shift-recovery',
-      'shift-scale',
+    expect(report).toContain(`Complete: ${planned} of ${planned} runs`);
+    for (const section of [
+      '## Where EG wins, ties and loses',
+      '## Study 1: learning-rate grid and tuning cost',
+      "## Study 2: EG's own rates",
+      '## Study 3: long horizon',
+      '## Study 4: distribution shift',
+      '## Methods',
+      '## Cost',
     ]) {
+      expect(report).toContain(section);
+    }
+    for (const plot of PLOTS) {
       expect(report).toContain(`(plots/${plot}.svg)`);
       const svg = read(config.out, `plots/${plot}.svg`);
       expect(svg.startsWith('<svg')).toBe(true);
       expectWellFormedXml(svg);
-      expect(svg).toContain('mark-line');
+      expect(svg).toMatch(plot === 'eg-rates' ? /mark-rect/ : /mark-line/);
       expect(JSON.parse(read(config.out, `plots/${plot}.vl.json`)).$schema).toMatch(/vega-lite/);
     }
     expect(read(config.out, 'plots/shift-accuracy.svg')).toContain('→ 90°');
-    expect(read(config.out, 'plots/shift-accuracy.svg')).toContain('mark-rule');
-    expect(read(config.out, 'plots/lr-sensitivity-mlp.svg')).toContain('EG-Adam');
+    expect(read(config.out, 'plots/shift-scale.svg')).toContain('Prodigy');
+    expect(read(config.out, 'plots/lr-sensitivity-lm.svg')).toContain('lower is better');
+
+    // Best-of-grid table: one row per method, MLP sorted by accuracy, LM in bits per char.
+    const mlpBest = tableAfter(report, '### MNIST MLP');
+    expect(mlpBest[0]?.slice(0, 3)).toEqual(['Method', 'Tuned lr', 'Test accuracy % (mean ± std)']);
+    expect(
+      mlpBest
+        .slice(1)
+        .map((r) => r[0])
+        .sort(),
+    ).toEqual(['Adam', 'EG-Adam', 'Prodigy']);
+    expect(mlpBest.find((r) => r[0] === 'Prodigy')?.[1]).toBe('1');
+    const lmBest = tableAfter(report, '### Moby Dick char-LM');
+    expect(lmBest[0]?.[2]).toBe('Test bits/char (mean ± std)');
+    expect(lmBest.find((r) => r[0] === 'EG-Adam')?.[2]).toMatch(/^\d\.\d{3} ± \d\.\d{3}$/);
+    // The grid in half decades around each default; Prodigy only at its default.
+    const perLr = tableAfter(report, '**Test accuracy % at each learning rate');
+    expect(perLr[0]).toEqual(['Method', 'Default lr', '÷3', 'default', '×3']);
+    expect(perLr.find((r) => r[0] === 'Prodigy')?.slice(2)).toEqual([
+      '—',
+      expect.stringMatching(/ ± /),
+      '—',
+    ]);
+    // Tuning cost: 1 and 3 runs exist on a 3-point grid, 7 does not.
+    const tuning = tableAfter(report, '**Tuning cost**');
+    expect(tuning[0]).toEqual(['Method', '1 run', '3 runs', '7 runs']);
+    expect(tuning.find((r) => r[0] === 'Adam')?.[3]).toBe('—');
+    expect(tuning.find((r) => r[0] === 'Prodigy')?.[2]).toMatch(/\(1\) =$/);
+    // Verdicts: EG-Adam's column against Adam and Prodigy, then the tally.
+    const untuned = tableAfter(report, '**MNIST MLP, no tuning (every method');
+    expect(untuned.map((r) => r[0])).toEqual([
+      'Against',
+      'Adam',
+      'Prodigy',
+      '**wins / ties / losses**',
+    ]);
+    expect(untuned[1]?.[1]).toMatch(/^(win|tie|loss) [+−]\d+\.\d\d$/);
+    // EG rates: a row per scale rate, a column per gain rate.
+    const rates = tableAfter(report, "## Study 2: EG's own rates");
+    expect(rates.map((r) => r[0])).toEqual(['Scale rate \\ gain rate', '1e-3', '1e-1']);
+    expect(rates[0]?.slice(1)).toEqual(['1e-3', '1e-2']);
+    const long = tableAfter(report, '### Moby Dick char-LM, 10 steps');
+    expect(long.slice(1).map((r) => r[0])).toEqual(['EG-Adam', 'Prodigy']);
+    const shift = tableAfter(report, '## Study 4');
+    expect(shift[0]?.slice(2, 4)).toEqual(['Recovery 0°→90° (steps)', 'Recovery 90°→180° (steps)']);
+    expect(shift.slice(1).map((r) => r[0])).toEqual(['Adam + warmup-cosine', 'EG-Adam', 'Prodigy']);
+    expect(report).toMatch(
+      /- \*\*MNIST MLP, no tuning:\*\* EG-Adam \(\d wins?, \d ties?, \d loss(es)?\)/,
+    );
+    expect(report).toMatch(/- \*\*Moby Dick char-LM, tuned:\*\* EG-Adam/);
 
     const runs = csvRows(read(config.out, 'runs.csv'));
-    expect(runs[0]).toEqual([
+    expect(runs[0]?.slice(0, 7)).toEqual([
       'study',
-      'model',
+      'task',
       'method',
-      'label',
-      'family',
       'lr',
+      'scale_rate',
+      'gain_rate',
       'seed',
-      'steps',
-      'steps_done',
-      'diverged',
-      'val_accuracy',
-      'val_loss',
-      'test_accuracy',
-      'test_loss',
-      'wall_ms',
     ]);
-    expect(runs).toHaveLength(7);
+    expect(runs).toHaveLength(1 + planned);
+    const metricAt = (runs[0] as string[]).indexOf('test_metric');
     for (const row of runs.slice(1)) {
-      const acc = Number(row[12]);
-      expect(acc).toBeGreaterThanOrEqual(0);
-      expect(acc).toBeLessThanOrEqual(1);
+      const value = Number(row[metricAt]);
+      if (row[1] === 'lm') expect(value).toBeGreaterThan(0);
+      else expect(value).toBeLessThanOrEqual(1);
     }
-    const steps = csvRows(read(config.out, 'steps.csv'));
-    expect(steps[0]).toEqual(['study', 'model', 'method', 'lr', 'seed', 'step', 'train_loss']);
-    // 4 grid runs log every step (6 each); 2 shift runs log every 2 of 18 steps.
-    expect(steps).toHaveLength(1 + 4 * 6 + 2 * 9);
+    expect(
+      runs
+        .filter((r) => r[0] === 'eg-rates')
+        .map((r) => `${r[4]}/${r[5]}`)
+        .slice(0, 4),
+    ).toEqual(['0.001/0.001', '0.001/0.01', '0.1/0.001', '0.1/0.01']);
     const evals = csvRows(read(config.out, 'evals.csv'));
-    expect(evals[0]).toEqual([
-      'study',
-      'model',
-      'method',
-      'lr',
-      'seed',
-      'step',
-      'phase',
-      'angle',
-      'accuracy',
-      'loss',
-      'lr_factor',
-      'scale',
-      'gain_mean',
-      'gain_min',
-      'gain_max',
+    const shiftEvals = evals.filter((r) => r[0] === 'shift' && r[2] === 'eg-adam' && r[6] === '1');
+    // Evaluated at 0, every 2 of 12 steps, and on both angles at each of the 2 shifts.
+    expect(shiftEvals).toHaveLength(1 + 6 + 2);
+    const scaleAt = (evals[0] as string[]).indexOf('scale');
+    expect(Number(shiftEvals[0]?.[scaleAt])).toBe(1); // the EG scale starts at 1
+    const prodigyD = evals
+      .filter((r) => r[0] === 'shift' && r[2] === 'prodigy')
+      .map((r) => Number(r[scaleAt]));
+    expect(prodigyD.every((d) => d > 0)).toBe(true); // Prodigy's d, logged as its learned step size
+    const tuningCsv = csvRows(read(config.out, 'tuning.csv'));
+    expect(tuningCsv).toHaveLength(1 + 3 * (3 + 2)); // 3 budgets for each of 5 (task, method)
+    const verdicts = csvRows(read(config.out, 'verdicts.csv'));
+    expect(verdicts[0]).toEqual([
+      'setting',
+      'eg_method',
+      'opponent',
+      'opponent_kind',
+      'verdict',
+      'delta',
     ]);
-    const shiftEvals = evals.filter((r) => r[0] === 'shift' && r[2] === 'eg-adam');
-    // Evaluated at 0, every 2 steps, and on both angles at each of the 2 shifts.
-    expect(shiftEvals).toHaveLength(1 + 9 + 2);
-    expect(shiftEvals.filter((r) => r[5] === '6').map((r) => r[7])).toEqual(['0', '90']);
-    expect(Number(shiftEvals[0]?.[11])).toBe(1); // the EG scale starts at 1
-    const cosineEvals = evals.filter((r) => r[0] === 'shift' && r[2] === 'adam-cosine');
-    expect(cosineEvals.every((r) => r[11] === '')).toBe(true);
+    expect(verdicts.some((r) => r[0] === 'shift/recovery' && r[2] === 'prodigy')).toBe(true);
 
+    // results.json round-trips: read back, it rebuilds the same report.
+    const saved = parseResults(read(config.out, 'results.json'));
+    expect(saved.runs).toHaveLength(planned);
+    expect(saved.meta.completedRuns).toBe(planned);
+    expect(saved.chosenLrs['long/lm/eg-adam']?.source).toBe('tuned');
     const json = JSON.parse(read(config.out, 'results.json'));
-    expect(json.meta.completedRuns).toBe(6);
-    expect(json.meta.backend).toBe('wasm');
-    expect(json.runs).toHaveLength(6);
-    expect(Object.keys(json.summaries.noSchedule)).toEqual(['mlp']);
+    expect(json.summaries.grid.map((g: { task: string }) => g.task)).toEqual(['mlp', 'lm']);
     expect(json.summaries.shift.map((s: { method: string }) => s.method)).toEqual([
       'adam-cosine',
       'eg-adam',
+      'prodigy',
     ]);
+    const again = tempDir();
+    await reportFromResults(config.out, again);
+    expect(read(again, 'report.md')).toBe(report);
+    expect(read(again, 'runs.csv')).toBe(read(config.out, 'runs.csv'));
     expect(out.consoleSummary).toMatch(/EG-Adam/);
-    expect(notes).toEqual([]);
   });
 
   it('still writes a report, marked as interrupted, when stopped after the first run', async () => {
@@ -199,9 +325,9 @@ describe('runStudy on a tiny configuration', () => {
     expect(out.interrupted).toBe(true);
     expect(out.runs).toBe(1);
     const report = read(config.out, 'report.md');
-    expect(report).toContain('**Interrupted**: 1 of 6 planned runs finished');
-    expect(report).toContain('| Adam + warmup-cosine | 1e-3 |');
-    expect(report).not.toContain('## Study 2');
+    expect(report).toContain('**Interrupted**: 1 of 40 planned runs finished');
+    expect(report).toContain('| Adam | 3e-4 |');
+    expect(report).not.toContain('## Study 4');
     expect(csvRows(read(config.out, 'runs.csv'))).toHaveLength(2);
   });
 });

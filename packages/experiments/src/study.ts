@@ -1,88 +1,24 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { initBackend } from './backend.js';
 import type { StudyConfig } from './config.js';
+import {
+  type CostModel,
+  costModelFromResults,
+  estimateWall,
+  finalItemsOf,
+  runCostMs,
+} from './estimate.js';
+import { formatLr } from './format.js';
+import { loadMobyDickText } from './lm/text.js';
 import { METHODS, methodById } from './methods.js';
+import { type ChosenLrs, chooseLearningRates, planAll } from './plan.js';
 import { createPool, type RunFailure } from './pool.js';
 import { createProgress } from './progress.js';
 import { collectVersions, type ReportOutput, writeReport } from './report.js';
-import { summarizeGrid } from './summarize.js';
-import { prepareData, type RunResult, type RunSpec } from './train.js';
-
-/** The no-schedule study's runs, seed-major so an interrupted study still has whole grids for the first seeds. */
-export function planNoSchedule(config: StudyConfig): RunSpec[] {
-  const ns = config.noSchedule;
-  const specs: RunSpec[] = [];
-  for (const seed of config.seeds) {
-    for (const model of ns.models) {
-      for (const method of ns.methods[model]) {
-        for (const lr of ns.lrs[model]) {
-          specs.push({
-            key: `no-schedule/${model}/${method}/lr=${lr}/seed=${seed}`,
-            study: 'no-schedule',
-            model,
-            method,
-            lr,
-            seed,
-            steps: ns.steps,
-            batchSize: config.batchSize,
-            evalEvery: ns.evalEvery,
-            evalSize: ns.evalSize,
-            logEvery: ns.logEvery,
-          });
-        }
-      }
-    }
-  }
-  return specs;
-}
-
-/** Learning rate per shift-study method: tuned in the no-schedule study on the same model when it ran there. */
-export function shiftLearningRates(
-  config: StudyConfig,
-  results: readonly RunResult[],
-): Record<string, { lr: number; source: 'tuned' | 'default' }> {
-  const grids = summarizeGrid(results, config.shift.model, config.shift.methods);
-  return Object.fromEntries(
-    config.shift.methods.map((id) => {
-      const best = grids.find((g) => g.method.id === id)?.best;
-      return [
-        id,
-        best === undefined
-          ? { lr: methodById(id).defaultLr, source: 'default' }
-          : { lr: best.lr, source: 'tuned' },
-      ];
-    }),
-  );
-}
-
-/** The shift study's runs. */
-export function planShift(
-  config: StudyConfig,
-  lrs: Readonly<Record<string, { lr: number }>>,
-): RunSpec[] {
-  const sc = config.shift;
-  const specs: RunSpec[] = [];
-  for (const seed of config.seeds) {
-    for (const method of sc.methods) {
-      const lr = lrs[method]?.lr ?? methodById(method).defaultLr;
-      specs.push({
-        key: `shift/${sc.model}/${method}/lr=${lr}/seed=${seed}`,
-        study: 'shift',
-        model: sc.model,
-        method,
-        lr,
-        seed,
-        steps: sc.angles.length * sc.every,
-        batchSize: config.batchSize,
-        evalEvery: sc.evalEvery,
-        evalSize: sc.evalSize,
-        logEvery: sc.logEvery,
-        shift: { angles: sc.angles, every: sc.every },
-      });
-    }
-  }
-  return specs;
-}
+import { prepareData, TASKS, taskById } from './tasks.js';
+import { type RunResult, type RunSpec, runOne } from './train.js';
+import { parseResults } from './writers.js';
 
 /** How progress is shown. */
 export type ProgressMode = 'bars' | 'lines' | 'quiet';
@@ -99,6 +35,32 @@ export interface RunStudyOptions {
   readonly onResult?: (result: RunResult) => void;
 }
 
+/** Every method id the configuration names, checked against the method table. */
+function checkMethods(config: StudyConfig): void {
+  const ids = [
+    ...Object.values(config.grid.methods).flat(),
+    ...Object.values(config.long.methods).flat(),
+    ...config.shift.methods,
+    config.egRates.method,
+  ];
+  for (const id of ids) methodById(id);
+  if (config.studies.includes('eg-rates') && methodById(config.egRates.method).family !== 'eg') {
+    throw new RangeError(`egRates.method "${config.egRates.method}" is not an EG method`);
+  }
+  if (config.studies.includes('shift') && taskById(config.shift.task).data !== 'mnist') {
+    throw new RangeError(
+      `shift.task "${config.shift.task}" is not an MNIST task (the stream rotates digits)`,
+    );
+  }
+}
+
+/** Whether the configuration trains the text task anywhere. */
+function usesText(config: StudyConfig): boolean {
+  return planAll(config)
+    .flat()
+    .some((s) => taskById(s.task).data === 'text');
+}
+
 /** Run the configured studies and write the report. */
 export async function runStudy(
   config: StudyConfig,
@@ -108,17 +70,19 @@ export async function runStudy(
   const t0 = performance.now();
   const versions = collectVersions();
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  for (const id of [...Object.values(config.noSchedule.methods).flat(), ...config.shift.methods])
-    methodById(id);
+  checkMethods(config);
 
   const pool = await createPool(config.workers, { backend: config.backend, data: config.data });
   if (pool.backend !== config.backend)
     log(`note: backend ${config.backend} unavailable, using ${pool.backend}`);
-  const splitFingerprint = prepareData(config.data).split.fingerprint;
+  const data = prepareData(config.data);
+  const splitFingerprint = data.mnist().fingerprint;
+  const corpus = usesText(config)
+    ? { description: data.corpus().description, textLength: loadMobyDickText().length }
+    : undefined;
 
   const results: RunResult[] = [];
   const failures: RunFailure[] = [];
-  let planned = 0;
   const batch = async (specs: RunSpec[], title: string) => {
     if (specs.length === 0 || options.signal?.aborted) return;
     if (options.progress !== 'quiet') log(`${title}: ${specs.length} runs`);
@@ -143,18 +107,14 @@ export async function runStudy(
     }
   };
 
-  let shiftLrs: Record<string, { lr: number; source: 'tuned' | 'default' }> = {};
+  const planned = planAll(config).reduce((n, wave) => n + wave.length, 0);
+  let chosenLrs: ChosenLrs = {};
   try {
-    const first = config.studies.includes('no-schedule') ? planNoSchedule(config) : [];
-    const shiftPlanned = config.studies.includes('shift')
-      ? config.seeds.length * config.shift.methods.length
-      : 0;
-    planned = first.length + shiftPlanned;
-    await batch(first, 'Study 1 (no schedule, learning-rate grid)');
-    if (config.studies.includes('shift')) {
-      shiftLrs = shiftLearningRates(config, results);
-      await batch(planShift(config, shiftLrs), 'Study 2 (distribution shift)');
-    }
+    const [first] = planAll(config);
+    await batch(first ?? [], 'Wave 1 (learning-rate grid, EG rates)');
+    chosenLrs = chooseLearningRates(config, results);
+    const [, second] = planAll(config, chosenLrs);
+    await batch(second ?? [], 'Wave 2 (long horizon, distribution shift)');
   } finally {
     await pool.close();
   }
@@ -167,12 +127,13 @@ export async function runStudy(
     wallMs: performance.now() - t0,
     backend: pool.backend,
     splitFingerprint,
+    corpus,
     plannedRuns: planned,
     results,
     failures,
     interrupted,
     versions,
-    shiftLrSource: Object.fromEntries(Object.entries(shiftLrs).map(([k, v]) => [k, v.source])),
+    chosenLrs,
   });
   return { ...report, interrupted, runs: results.length, failures: failures.length };
 }
@@ -180,7 +141,79 @@ export async function runStudy(
 /** The method table as text, for `--list-methods`. */
 export function methodTable(): string {
   const width = Math.max(...METHODS.map((m) => m.id.length));
-  return METHODS.map((m) => `${m.id.padEnd(width)}  ${m.family.padEnd(8)}  ${m.recipe}`).join('\n');
+  return METHODS.map(
+    (m) =>
+      `${m.id.padEnd(width)}  ${m.family.padEnd(8)}  ${(m.learningRateFree ? 'lr-free' : `lr ${formatLr(m.defaultLr)}`).padEnd(9)}  ${m.recipe}`,
+  ).join('\n');
+}
+
+/** Steps of each calibration run (after one untimed warm-up run per task). */
+const CALIBRATION_STEPS = 12;
+
+/**
+ * Time a few steps of every (task, method) pair the configuration trains,
+ * on this machine in this thread, and the evaluations of each task.
+ */
+export async function calibrate(
+  config: StudyConfig,
+  log: (line: string) => void = () => {},
+): Promise<CostModel> {
+  await initBackend(config.backend);
+  const data = prepareData(config.data);
+  const specs = planAll(config).flat();
+  const pairs = new Map<string, RunSpec>();
+  for (const s of specs) pairs.set(`${s.task}/${s.method}`, s);
+  const results: RunResult[] = [];
+  for (const task of TASKS.filter((t) => specs.some((s) => s.task === t.id))) {
+    const mine = [...pairs.values()].filter((s) => s.task === task.id);
+    const short = (s: RunSpec): RunSpec => ({
+      ...s,
+      steps: CALIBRATION_STEPS,
+      evalEvery: CALIBRATION_STEPS / 2,
+      finalEvalSize: s.evalSize,
+      shift: undefined,
+    });
+    await runOne(short(mine[0] as RunSpec), data);
+    log(`calibrating ${task.label}: ${mine.length} methods`);
+    for (const s of mine) results.push(await runOne(short(s), data));
+  }
+  return costModelFromResults(results);
+}
+
+/** The plan of `config` as text: runs per study and an estimate of the wall time from `costs`. */
+export function planText(config: StudyConfig, costs: CostModel, textLength: number): string {
+  const waves = planAll(config);
+  const finalItems = finalItemsOf(config, textLength);
+  const cost = (s: RunSpec) => runCostMs(s, costs, finalItems);
+  const lines: string[] = [
+    `Preset ${config.preset}, ${config.seeds.length} seed(s), ${config.workers} parallel run(s):`,
+  ];
+  for (const study of config.studies) {
+    const specs = waves.flat().filter((s) => s.study === study);
+    const ms = specs.reduce((n, s) => n + (cost(s) ?? 0), 0);
+    lines.push(
+      `  ${study.padEnd(9)} ${String(specs.length).padStart(4)} runs, ${String(specs.reduce((n, s) => n + s.steps, 0)).padStart(8)} steps, ${(ms / 60_000).toFixed(1).padStart(6)} min of run time`,
+    );
+  }
+  const perStep = TASKS.flatMap((t) => {
+    const entries = Object.entries(costs.stepMs).filter(([k]) => k.startsWith(`${t.id}/`));
+    if (entries.length === 0) return [];
+    const each = entries
+      .sort((a, b) => a[1] - b[1])
+      .map(([k, v]) => `${k.slice(t.id.length + 1)} ${v.toFixed(1)}`)
+      .join(', ');
+    const perItem = costs.evalMsPerItem[t.id];
+    return [
+      `  ${t.id} ms/step: ${each}; evaluation ${perItem === undefined ? '—' : perItem.toFixed(3)} ms per ${t.data === 'text' ? 'window' : 'digit'}`,
+    ];
+  });
+  const estimate = estimateWall(waves, config.workers, cost);
+  lines.push(
+    'Measured here, one run at a time:',
+    ...perStep,
+    `Estimated wall time: ${(estimate.ms / 60_000).toFixed(1)} min (${estimate.runs} runs${estimate.unpriced > 0 ? `, ${estimate.unpriced} not priced` : ''}; assumes ${config.workers} otherwise idle core(s)).`,
+  );
+  return lines.join('\n');
 }
 
 /**
@@ -188,37 +221,27 @@ export function methodTable(): string {
  * `results.json`, e.g. after changing a plot. Writes into `out`.
  */
 export async function reportFromResults(fromDir: string, out: string): Promise<ReportOutput> {
-  // NaN and infinities were written as null; runs hold no other nulls.
-  const saved = JSON.parse(readFileSync(join(fromDir, 'results.json'), 'utf8'), (_key, value) =>
-    value === null ? Number.NaN : value,
-  ) as {
-    meta: {
-      command: string;
-      startedAt: string;
-      wallSeconds: number;
-      backend: string;
-      splitFingerprint: string;
-      plannedRuns: number;
-      interrupted: boolean;
-      versions: Record<string, string>;
-    };
-    config: StudyConfig;
-    runs: RunResult[];
-    failures: RunFailure[];
-    shiftLrSource?: Record<string, 'tuned' | 'default'>;
-  };
+  const saved = parseResults(readFileSync(join(fromDir, 'results.json'), 'utf8'));
+  const config = { ...saved.config, out };
+  const corpus = usesText(config)
+    ? {
+        description: prepareData(config.data).corpus().description,
+        textLength: loadMobyDickText().length,
+      }
+    : undefined;
   return writeReport({
-    config: { ...saved.config, out },
+    config,
     command: saved.meta.command,
     startedAt: new Date(saved.meta.startedAt),
     wallMs: saved.meta.wallSeconds * 1000,
     backend: saved.meta.backend,
     splitFingerprint: saved.meta.splitFingerprint,
+    corpus,
     plannedRuns: saved.meta.plannedRuns,
     results: saved.runs,
     failures: saved.failures,
     interrupted: saved.meta.interrupted,
     versions: saved.meta.versions,
-    shiftLrSource: saved.shiftLrSource ?? {},
+    chosenLrs: saved.chosenLrs,
   });
 }

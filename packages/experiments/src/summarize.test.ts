@@ -1,14 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { shiftRunMetrics, summarizeGrid, summarizeShift } from './summarize.js';
-import type { EvalLog, RunResult, RunSpec } from './train.js';
+import { shiftRunMetrics, summarizeEgRates, summarizeGrid, summarizeShift } from './summarize.js';
+import { taskById } from './tasks.js';
+import type { EvalLog, RunResult, RunSpec, StudyName } from './train.js';
 
 const shift = { angles: [0, 90, 180], every: 40 };
 
-function run(method: string, seed: number, evals: EvalLog[], testAcc = 0.9, lr = 1e-3): RunResult {
+function run(
+  method: string,
+  seed: number,
+  evals: EvalLog[],
+  testAcc = 0.9,
+  lr = 1e-3,
+  extra: Partial<RunSpec> = {},
+): RunResult {
+  const study: StudyName = evals.some((e) => e.phase > 0) ? 'shift' : 'grid';
   const spec: RunSpec = {
     key: `${method}/${seed}`,
-    study: evals.some((e) => e.phase > 0) ? 'shift' : 'no-schedule',
-    model: 'mlp',
+    study,
+    task: 'mlp',
     method,
     lr,
     seed,
@@ -18,8 +27,9 @@ function run(method: string, seed: number, evals: EvalLog[], testAcc = 0.9, lr =
     evalSize: 10,
     logEvery: 1,
     shift,
+    ...extra,
   };
-  const final = { accuracy: testAcc, loss: 1 - testAcc };
+  const final = { metric: testAcc, accuracy: testAcc, loss: 1 - testAcc };
   return {
     spec,
     steps: [],
@@ -28,6 +38,8 @@ function run(method: string, seed: number, evals: EvalLog[], testAcc = 0.9, lr =
     diverged: false,
     stepsDone: 120,
     wallMs: 1,
+    evalMs: 0,
+    evalItems: 0,
   };
 }
 
@@ -37,6 +49,7 @@ function stream(points: [number, number, number, number][]): EvalLog[] {
     step,
     phase,
     angle: shift.angles[phase] as number,
+    metric: accuracy,
     accuracy,
     loss: 0,
     lrFactor: 1,
@@ -100,11 +113,55 @@ describe('summarizeGrid', () => {
       run('eg-adam', 1, flat, 0.94, 1e-3),
       run('eg-adam', 1, flat, 0.94, 1e-2),
     ];
-    const grids = summarizeGrid(results, 'mlp', ['adam', 'eg-adam']);
+    const grids = summarizeGrid(results, taskById('mlp'), ['adam', 'eg-adam']);
     expect(grids.map((g) => [g.method.id, g.best?.lr, g.worst?.lr, g.nearBest])).toEqual([
       ['adam', 1e-3, 1e-2, 1],
       ['eg-adam', 1e-3, 1e-3, 2],
     ]);
     expect(grids[0]?.atDefault?.lr).toBe(1e-3);
+  });
+
+  it('takes a lower-is-better metric the other way round (bits per character)', () => {
+    const flat = stream([[0, 0, 0.1, 1]]);
+    // Validation = test here: bits/char 2.1 at 1e-3, 1.9 at 3e-3, 2.5 at 1e-2.
+    const results = [
+      run('adam', 1, flat, 2.1, 1e-3, { task: 'lm' }),
+      run('adam', 1, flat, 1.9, 3e-3, { task: 'lm' }),
+      run('adam', 1, flat, 2.5, 1e-2, { task: 'lm' }),
+      run('eg-adam', 1, flat, 1.93, 1e-3, { task: 'lm' }),
+    ];
+    const [adam, eg] = summarizeGrid(results, taskById('lm'), ['adam', 'eg-adam']);
+    expect(adam?.best?.lr).toBe(3e-3);
+    expect(adam?.worst?.lr).toBe(1e-2);
+    // Within 0.05 bits of the best tuned 1.9: adam's 1.9 only; eg-adam's 1.93.
+    expect(adam?.nearBest).toBe(1);
+    expect(eg?.nearBest).toBe(1);
+  });
+});
+
+describe('summarizeEgRates', () => {
+  it('pools seeds per (scale rate, gain rate) pair and picks the best pair on validation', () => {
+    const flat = stream([[0, 0, 0.1, 1]]);
+    const at = (scale: number, gain: number, seed: number, acc: number) =>
+      run('eg-adam', seed, flat, acc, 1e-3, {
+        study: 'eg-rates',
+        egRates: { scaleLearningRate: scale, gainLearningRate: gain },
+      });
+    const summary = summarizeEgRates(
+      [
+        at(1e-3, 1e-2, 1, 0.9),
+        at(1e-3, 1e-2, 2, 0.92),
+        at(1e-1, 1e-2, 1, 0.95),
+        at(1e-1, 1e-2, 2, 0.93),
+      ],
+      taskById('mlp'),
+    );
+    expect(summary?.scaleRates).toEqual([1e-3, 1e-1]);
+    expect(summary?.gainRates).toEqual([1e-2]);
+    expect(summary?.best?.scaleRate).toBe(1e-1);
+    // (0.95 + 0.93) / 2 and (0.9 + 0.92) / 2.
+    expect(summary?.best?.test.mean).toBeCloseTo(0.94, 12);
+    expect(summary?.worst?.test.mean).toBeCloseTo(0.91, 12);
+    expect(summary?.cells.map((c) => c.runs)).toEqual([2, 2]);
   });
 });

@@ -1,50 +1,53 @@
-import { type MethodEntry, methodById } from './methods.js';
-import { median, recoverySteps, type Stats, stats } from './metrics.js';
-import type { ModelKind } from './models.js';
-import type { EvalLog, RunResult, ShiftConfig } from './train.js';
+import type { StudyConfig } from './config.js';
+import { METHODS, type MethodEntry, methodById } from './methods.js';
+import { bestBy, median, recoverySteps, type Stats, stats } from './metrics.js';
+import { TASKS, type TaskEntry, taskById } from './tasks.js';
+import type { EvalLog, RunResult, ShiftConfig, StudyName } from './train.js';
+import { type TuningCost, tuningCost } from './tuningCost.js';
 
-/** A method is "near the best" at a learning rate when within this many accuracy points of the best method. */
-export const NEAR_BEST = 0.02;
-
-/** One method at one learning rate, over seeds. */
+/** One configuration (method, learning rate, maybe EG rates) over seeds. */
 export interface GridCell {
   readonly lr: number;
   readonly runs: number;
   readonly diverged: number;
-  readonly testAcc: Stats;
+  /** The task's metric on the final validation and test evaluations. */
+  readonly val: Stats;
+  readonly test: Stats;
   readonly testLoss: Stats;
-  readonly valAcc: Stats;
 }
 
-/** One method over the learning-rate grid. */
+/** One method over its learning-rate grid on one task. */
 export interface MethodGrid {
-  readonly model: ModelKind;
+  readonly task: TaskEntry;
   readonly method: MethodEntry;
+  /** Training steps of the runs. */
+  readonly steps: number;
   /** By increasing learning rate. */
   readonly cells: GridCell[];
-  /** The cell with the highest mean validation accuracy (the tuned choice). */
+  /** The cell with the best mean validation metric (the tuned choice). */
   readonly best: GridCell | undefined;
-  /** The cell at the method's customary learning rate, if it was on the grid. */
+  /** The cell at the method's default learning rate, if it was on the grid. */
   readonly atDefault: GridCell | undefined;
-  /** The cell with the lowest mean test accuracy. */
+  /** The cell with the worst mean test metric. */
   readonly worst: GridCell | undefined;
-  readonly medianTestAcc: number;
-  /** Grid points whose mean test accuracy is within {@link NEAR_BEST} of the best tuned method. */
+  readonly medianTest: number;
+  /** Grid points whose mean test metric is within the task's `nearBest` of the best tuned method. */
   readonly nearBest: number;
 }
 
-function cell(lr: number, runs: RunResult[]): GridCell {
+/** Seeds pooled into one cell. */
+export function cellOf(lr: number, runs: readonly RunResult[]): GridCell {
   return {
     lr,
     runs: runs.length,
     diverged: runs.filter((r) => r.diverged).length,
-    testAcc: stats(runs.map((r) => r.final.test.accuracy)),
+    val: stats(runs.map((r) => r.final.val.metric)),
+    test: stats(runs.map((r) => r.final.test.metric)),
     testLoss: stats(runs.map((r) => r.final.test.loss)),
-    valAcc: stats(runs.map((r) => r.final.val.accuracy)),
   };
 }
 
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+export function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
   const out = new Map<string, T[]>();
   for (const item of items) {
     const k = key(item);
@@ -55,57 +58,159 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
   return out;
 }
 
+/** The runs of one study on one task. */
+export function runsOf(
+  results: readonly RunResult[],
+  study: StudyName,
+  task: TaskEntry,
+): RunResult[] {
+  return results.filter((r) => r.spec.study === study && r.spec.task === task.id);
+}
+
 /**
- * Per-method summaries of the no-schedule study for one model, in the order
- * of `methodOrder`. Seeds are pooled per (method, learning rate).
+ * Per-method summaries of the grid study on one task, in the order of
+ * `methodOrder`. Seeds are pooled per (method, learning rate); "best" and
+ * "worst" follow the task metric's direction.
  */
 export function summarizeGrid(
   results: readonly RunResult[],
-  model: ModelKind,
+  task: TaskEntry,
   methodOrder: readonly string[],
 ): MethodGrid[] {
-  const mine = results.filter((r) => r.spec.study === 'no-schedule' && r.spec.model === model);
-  const byMethod = groupBy(mine, (r) => r.spec.method);
+  const higher = task.metric.higherIsBetter;
+  const byMethod = groupBy(runsOf(results, 'grid', task), (r) => r.spec.method);
   const partial = methodOrder
     .filter((id) => byMethod.has(id))
     .map((id) => {
       const method = methodById(id);
-      const byLr = groupBy(byMethod.get(id) ?? [], (r) => String(r.spec.lr));
+      const runs = byMethod.get(id) as RunResult[];
+      const byLr = groupBy(runs, (r) => String(r.spec.lr));
       const cells = [...byLr.values()]
-        .map((runs) => cell((runs[0] as RunResult).spec.lr, runs))
+        .map((runs) => cellOf((runs[0] as RunResult).spec.lr, runs))
         .sort((a, b) => a.lr - b.lr);
-      const best = maxBy(cells, (c) => c.valAcc.mean);
-      const worst = maxBy(cells, (c) => -c.testAcc.mean);
       return {
-        model,
+        task,
         method,
+        steps: (runs[0] as RunResult).spec.steps,
         cells,
-        best,
-        worst,
+        best: bestBy(cells, (c) => c.val.mean, higher),
+        worst: bestBy(cells, (c) => c.test.mean, !higher),
         atDefault: cells.find((c) => c.lr === method.defaultLr),
-        medianTestAcc: median(cells.map((c) => c.testAcc.mean)),
+        medianTest: median(cells.map((c) => c.test.mean)),
       };
     });
-  const bestOverall = Math.max(
-    ...partial.map((g) => g.best?.testAcc.mean ?? Number.NEGATIVE_INFINITY),
+  const top = bestBy(
+    partial.map((g) => g.best?.test.mean ?? Number.NaN),
+    (x) => x,
+    higher,
   );
   return partial.map((g) => ({
     ...g,
-    nearBest: g.cells.filter((c) => c.testAcc.mean >= bestOverall - NEAR_BEST).length,
+    nearBest:
+      top === undefined || Number.isNaN(top)
+        ? 0
+        : g.cells.filter(
+            (c) => (higher ? top - c.test.mean : c.test.mean - top) <= task.metric.nearBest,
+          ).length,
   }));
 }
 
-function maxBy<T>(items: readonly T[], score: (item: T) => number): T | undefined {
-  let best: T | undefined;
-  let bestScore = Number.NEGATIVE_INFINITY;
-  for (const item of items) {
-    const s = score(item);
-    if (best === undefined || s > bestScore) {
-      best = item;
-      bestScore = Number.isNaN(s) ? Number.NEGATIVE_INFINITY : s;
-    }
-  }
-  return best;
+/** One method of the long study on one task, over seeds. */
+export interface LongSummary {
+  readonly task: TaskEntry;
+  readonly method: MethodEntry;
+  readonly lr: number;
+  readonly runs: number;
+  readonly diverged: number;
+  readonly steps: number;
+  readonly val: Stats;
+  readonly test: Stats;
+  /** The best periodic validation metric of each run, over seeds (how good it got on the way). */
+  readonly bestVal: Stats;
+}
+
+/** Per-method summaries of the long study on one task, in `methodOrder`. */
+export function summarizeLong(
+  results: readonly RunResult[],
+  task: TaskEntry,
+  methodOrder: readonly string[],
+): LongSummary[] {
+  const higher = task.metric.higherIsBetter;
+  const byMethod = groupBy(runsOf(results, 'long', task), (r) => r.spec.method);
+  return methodOrder
+    .filter((id) => byMethod.has(id))
+    .map((id) => {
+      const runs = byMethod.get(id) as RunResult[];
+      const cell = cellOf((runs[0] as RunResult).spec.lr, runs);
+      return {
+        task,
+        method: methodById(id),
+        lr: cell.lr,
+        runs: cell.runs,
+        diverged: cell.diverged,
+        steps: (runs[0] as RunResult).spec.steps,
+        val: cell.val,
+        test: cell.test,
+        bestVal: stats(
+          runs.map((r) => bestBy(r.evals, (e) => e.metric, higher)?.metric ?? Number.NaN),
+        ),
+      };
+    });
+}
+
+/** One (scale rate, gain rate) pair of the EG-rates study, over seeds. */
+export interface EgRatesCell extends GridCell {
+  readonly scaleRate: number;
+  readonly gainRate: number;
+}
+
+/** The EG-rates study on its task. */
+export interface EgRatesSummary {
+  readonly task: TaskEntry;
+  readonly method: MethodEntry;
+  readonly lr: number;
+  /** Training steps of the runs. */
+  readonly steps: number;
+  readonly scaleRates: number[];
+  readonly gainRates: number[];
+  readonly cells: EgRatesCell[];
+  /** Best by mean validation metric, and worst by mean test metric. */
+  readonly best: EgRatesCell | undefined;
+  readonly worst: EgRatesCell | undefined;
+}
+
+/** Summarise the EG-rates runs (undefined when there are none). */
+export function summarizeEgRates(
+  results: readonly RunResult[],
+  task: TaskEntry,
+): EgRatesSummary | undefined {
+  const mine = runsOf(results, 'eg-rates', task).filter((r) => r.spec.egRates !== undefined);
+  if (mine.length === 0) return undefined;
+  const first = mine[0] as RunResult;
+  const rate = (r: RunResult, k: 'scaleLearningRate' | 'gainLearningRate') =>
+    r.spec.egRates?.[k] as number;
+  const groups = groupBy(
+    mine,
+    (r) => `${rate(r, 'scaleLearningRate')}/${rate(r, 'gainLearningRate')}`,
+  );
+  const cells = [...groups.values()].map((runs) => ({
+    ...cellOf(first.spec.lr, runs),
+    scaleRate: rate(runs[0] as RunResult, 'scaleLearningRate'),
+    gainRate: rate(runs[0] as RunResult, 'gainLearningRate'),
+  }));
+  const sorted = (xs: number[]) => [...new Set(xs)].sort((a, b) => a - b);
+  const higher = task.metric.higherIsBetter;
+  return {
+    task,
+    method: methodById(first.spec.method),
+    lr: first.spec.lr,
+    steps: first.spec.steps,
+    scaleRates: sorted(cells.map((c) => c.scaleRate)),
+    gainRates: sorted(cells.map((c) => c.gainRate)),
+    cells,
+    best: bestBy(cells, (c) => c.val.mean, higher),
+    worst: bestBy(cells, (c) => c.test.mean, !higher),
+  };
 }
 
 /** What one run of the shift study showed around each shift (index k = the shift into phase k; entry 0 unused). */
@@ -117,6 +222,8 @@ export interface ShiftRunMetrics {
   readonly postShift: number[];
   /** Steps to recover to the target fraction of `preShift`; null when not within the phase. */
   readonly recovery: (number | null)[];
+  /** Accuracy at the end of each phase (after training on that angle). */
+  readonly phaseEnd: number[];
   /** Mean accuracy over each phase's evaluations. */
   readonly phaseMean: number[];
   /** Learned scale just before each shift. */
@@ -148,6 +255,7 @@ export function shiftRunMetrics(
     preShift: [] as number[],
     postShift: [] as number[],
     recovery: [] as (number | null)[],
+    phaseEnd: [] as number[],
     phaseMean: [] as number[],
     scaleBefore: [] as (number | undefined)[],
     scaleTrendBefore: [] as (number | undefined)[],
@@ -157,6 +265,7 @@ export function shiftRunMetrics(
   for (let k = 0; k < phases; k++) {
     const series = inPhase(k);
     out.phaseMean.push(stats(series.map((e) => e.accuracy)).mean);
+    out.phaseEnd.push(series[series.length - 1]?.accuracy ?? Number.NaN);
     const shiftStep = k * shift.every;
     const before = k === 0 ? undefined : at(shiftStep, k - 1);
     const after = at(shiftStep, k);
@@ -201,6 +310,7 @@ export interface ShiftSummary {
   readonly preShift: Stats[];
   readonly postShift: Stats[];
   readonly recovery: RecoveryStats[];
+  readonly phaseEnd: Stats[];
   readonly phaseMean: Stats[];
   readonly scaleBefore: Stats[];
   readonly scaleTrendBefore: Stats[];
@@ -229,6 +339,8 @@ export function summarizeShift(
       const metrics = runs.map((r) => shiftRunMetrics(r, shift, fraction));
       const column = <T>(pick: (m: ShiftRunMetrics) => T[], k: number) =>
         metrics.map((m) => pick(m)[k] as T);
+      const numbers = (pick: (m: ShiftRunMetrics) => (number | undefined)[], k: number) =>
+        stats(column(pick, k).map((v) => v ?? Number.NaN));
       const ks = shift.angles.map((_, k) => k);
       const recovery = ks.map((k) => {
         const values = column((m) => m.recovery, k);
@@ -242,20 +354,15 @@ export function summarizeShift(
         method: methodById(id),
         lr: (runs[0] as RunResult).spec.lr,
         runs: runs.length,
-        preShift: ks.map((k) => stats(column((m) => m.preShift, k))),
-        postShift: ks.map((k) => stats(column((m) => m.postShift, k))),
+        preShift: ks.map((k) => numbers((m) => m.preShift, k)),
+        postShift: ks.map((k) => numbers((m) => m.postShift, k)),
         recovery,
-        phaseMean: ks.map((k) => stats(column((m) => m.phaseMean, k))),
-        scaleBefore: ks.map((k) =>
-          stats(column((m) => m.scaleBefore, k).map((v) => v ?? Number.NaN)),
-        ),
-        scaleTrendBefore: ks.map((k) =>
-          stats(column((m) => m.scaleTrendBefore, k).map((v) => v ?? Number.NaN)),
-        ),
-        scaleTrendAfter: ks.map((k) =>
-          stats(column((m) => m.scaleTrendAfter, k).map((v) => v ?? Number.NaN)),
-        ),
-        lrFactorAtShift: ks.map((k) => stats(column((m) => m.lrFactorAtShift, k))),
+        phaseEnd: ks.map((k) => numbers((m) => m.phaseEnd, k)),
+        phaseMean: ks.map((k) => numbers((m) => m.phaseMean, k)),
+        scaleBefore: ks.map((k) => numbers((m) => m.scaleBefore, k)),
+        scaleTrendBefore: ks.map((k) => numbers((m) => m.scaleTrendBefore, k)),
+        scaleTrendAfter: ks.map((k) => numbers((m) => m.scaleTrendAfter, k)),
+        lrFactorAtShift: ks.map((k) => numbers((m) => m.lrFactorAtShift, k)),
         meanRecovery: {
           steps: stats(all.map((v) => v ?? shift.every)),
           censored: all.filter((v) => v === null).length,
@@ -264,4 +371,44 @@ export function summarizeShift(
         finalTestAcc: stats(runs.map((r) => r.final.test.accuracy)),
       };
     });
+}
+
+/** The grid study on one task: each method over its learning rates, and what tuning costs. */
+export interface TaskGridSummary {
+  readonly task: TaskEntry;
+  readonly grids: MethodGrid[];
+  readonly tuning: TuningCost[];
+}
+
+/** The long study on one task. */
+export interface TaskLongSummary {
+  readonly task: TaskEntry;
+  readonly methods: LongSummary[];
+}
+
+/** Every summary the report is made from. */
+export interface StudySummaries {
+  readonly grid: TaskGridSummary[];
+  readonly egRates: EgRatesSummary | undefined;
+  readonly long: TaskLongSummary[];
+  readonly shift: ShiftSummary[];
+}
+
+/** Summarise every study that has results, tasks and methods in table order. */
+export function summarizeStudy(config: StudyConfig, results: readonly RunResult[]): StudySummaries {
+  const order = METHODS.map((m) => m.id);
+  const tasksWith = (study: StudyName) =>
+    TASKS.filter((t) => results.some((r) => r.spec.study === study && r.spec.task === t.id));
+  return {
+    grid: tasksWith('grid').map((task) => {
+      const grids = summarizeGrid(results, task, order);
+      return { task, grids, tuning: grids.map((g) => tuningCost(g)) };
+    }),
+    egRates: summarizeEgRates(results, taskById(config.egRates.task)),
+    long: tasksWith('long').map((task) => ({
+      task,
+      methods: summarizeLong(results, task, order),
+    })),
+    shift: summarizeShift(results, config.shift, config.shift.recoverFraction, order),
+  };
 }

@@ -1,29 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { stepVariables, type Tree, treeDispose } from '@tfopt/core';
-import {
-  batchSampler,
-  type Dataset,
-  head,
-  loadMnist,
-  PIXELS,
-  type Split,
-  type SplitSizes,
-  splitDataset,
-} from './data.js';
-import { cosineSchedule, methodById, probe } from './methods.js';
-import { createModel, crossEntropy, type Evaluation, evaluate, type ModelKind } from './models.js';
-import { createRng, deriveSeed } from './rng.js';
-import { rotateDataset } from './rotate.js';
+import { cosineSchedule, type EgRates, methodById, probe, warmupSteps } from './methods.js';
+import { type Evaluation, openTask, type StudyData, type TaskId } from './tasks.js';
 
-/** The two studies. */
-export const STUDIES = ['no-schedule', 'shift'] as const;
+/**
+ * The studies: the learning-rate grid (which also gives the tuning cost),
+ * EG's own rates, the long horizon, and the rotating-digit stream.
+ */
+export const STUDIES = ['grid', 'eg-rates', 'long', 'shift'] as const;
 export type StudyName = (typeof STUDIES)[number];
-
-/** Which samples the runs train and evaluate on. */
-export interface DataConfig {
-  readonly sizes: SplitSizes;
-  readonly splitSeed: number;
-}
 
 /** The rotating stream: the angle changes every `every` steps. */
 export interface ShiftConfig {
@@ -31,24 +16,29 @@ export interface ShiftConfig {
   readonly every: number;
 }
 
-/** One training run: a method at one learning rate, one seed, one model. */
+/** One training run: a method at one learning rate, one seed, one task. */
 export interface RunSpec {
   /** Unique within a study run; used as the run's name in the raw files. */
   readonly key: string;
   readonly study: StudyName;
-  readonly model: ModelKind;
+  readonly task: TaskId;
   readonly method: string;
   readonly lr: number;
   readonly seed: number;
   readonly steps: number;
+  /** Samples (digits) or windows (text) per step. */
   readonly batchSize: number;
   /** Steps between periodic evaluations. */
   readonly evalEvery: number;
-  /** Held-out samples per periodic evaluation. */
+  /** Held-out samples (digits) or windows (text) per periodic evaluation. */
   readonly evalSize: number;
+  /** Held-out samples or windows of the final evaluations; all when absent. */
+  readonly finalEvalSize?: number;
   /** Steps averaged into one logged training loss. */
   readonly logEvery: number;
   readonly shift?: ShiftConfig;
+  /** EG's own rates, when the run sets them (the EG-rates study). */
+  readonly egRates?: EgRates;
 }
 
 /** Mean training loss over the `logEvery` steps ending at `step`. */
@@ -58,16 +48,15 @@ export interface StepLog {
 }
 
 /** A periodic evaluation, with what the optimizer state showed at that point. */
-export interface EvalLog {
+export interface EvalLog extends Evaluation {
   readonly step: number;
-  /** Rotation of the evaluated data (0 in the no-schedule study). */
+  /** Rotation of the evaluated data (0 outside the shift study). */
   readonly angle: number;
-  /** Index of the stream phase this evaluation belongs to (0 in the no-schedule study). */
+  /** Index of the stream phase this evaluation belongs to (0 outside the shift study). */
   readonly phase: number;
-  readonly accuracy: number;
-  readonly loss: number;
   /** The base learning rate's current value divided by its peak (1 when constant). */
   readonly lrFactor: number;
+  /** The learned step-size quantity of the method, if it has one (see `Probe.scale`). */
   readonly scale?: number;
   readonly gainMean?: number;
   readonly gainMin?: number;
@@ -86,42 +75,15 @@ export interface RunResult {
   /** Steps actually taken. */
   readonly stepsDone: number;
   readonly wallMs: number;
-}
-
-/** The data every run of a process shares, with rotated copies made on demand. */
-export interface StudyData {
-  readonly split: Split;
-  trainAt(angle: number): Dataset;
-  valAt(angle: number): Dataset;
-  testAt(angle: number): Dataset;
-}
-
-/** Load MNIST and split it; rotated copies are computed once per angle. */
-export function prepareData(config: DataConfig): StudyData {
-  const split = splitDataset(loadMnist(), config.sizes, config.splitSeed);
-  const train = new Map<number, Dataset>();
-  const val = new Map<number, Dataset>();
-  const test = new Map<number, Dataset>();
-  const memo = (cache: Map<number, Dataset>, base: Dataset, angle: number): Dataset => {
-    let found = cache.get(angle);
-    if (found === undefined) {
-      found = rotateDataset(base, angle);
-      cache.set(angle, found);
-    }
-    return found;
-  };
-  return {
-    split,
-    trainAt: (angle) => memo(train, split.train, angle),
-    valAt: (angle) => memo(val, split.val, angle),
-    testAt: (angle) => memo(test, split.test, angle),
-  };
+  /** Time spent in held-out evaluations, and the samples or windows they covered (for cost estimates). */
+  readonly evalMs: number;
+  readonly evalItems: number;
 }
 
 /** The angle of the stream at a 1-based step (0 outside the shift study). */
 export function angleAt(shift: ShiftConfig | undefined, step: number): number {
   if (shift === undefined) return 0;
-  return phaseAt(shift, step) === -1 ? 0 : (shift.angles[phaseAt(shift, step)] as number);
+  return shift.angles[phaseAt(shift, step)] as number;
 }
 
 /** The stream phase of a 1-based step: phase k covers steps k*every+1 ... (k+1)*every. */
@@ -148,25 +110,24 @@ export async function runOne(
 ): Promise<RunResult> {
   const started = performance.now();
   const method = methodById(spec.method);
-  const ctx = { learningRate: spec.lr, totalSteps: spec.steps };
+  const ctx = { learningRate: spec.lr, totalSteps: spec.steps, egRates: spec.egRates };
   const tx = method.build(ctx);
-  const lrFactor =
-    method.lrShape === 'warmup-cosine'
-      ? (() => {
-          const schedule = cosineSchedule(ctx);
-          return (step: number) => schedule(Math.max(0, step - 1)) / spec.lr;
-        })()
-      : () => 1;
-  const model = createModel(spec.model, deriveSeed(spec.seed, `init/${spec.model}`));
-  const params = model.params as unknown as Tree;
-  const names = Object.keys(model.params);
-  const variables = names.map((k) => model.params[k] as tf.Variable);
+  const lrFactor = ((): ((step: number) => number) => {
+    if (method.lrShape === 'warmup-cosine') {
+      const schedule = cosineSchedule(ctx);
+      return (step) => schedule(Math.max(0, step - 1)) / spec.lr;
+    }
+    if (method.lrShape === 'warmup') {
+      const warmup = warmupSteps(spec.steps);
+      return (step) => Math.min(1, step / warmup);
+    }
+    return () => 1;
+  })();
+  const task = openTask(spec, data);
+  const params = task.params as unknown as Tree;
+  const names = Object.keys(task.params);
+  const variables = names.map((k) => task.params[k] as tf.Variable);
   let state: unknown = tx.init(params);
-  const sampler = batchSampler(
-    data.split.train.size,
-    spec.batchSize,
-    createRng(deriveSeed(spec.seed, 'batches')),
-  );
 
   const steps: StepLog[] = [];
   const evals: EvalLog[] = [];
@@ -174,17 +135,31 @@ export async function runOne(
   let stepsDone = 0;
   let window = 0;
   let windowCount = 0;
+  let evalMs = 0;
+  let evalItems = 0;
 
+  /** A finite evaluation, or chance level (a run whose parameters blew up knows nothing). */
+  const finite = (e: Evaluation): Evaluation =>
+    Number.isFinite(e.metric) && Number.isFinite(e.loss) ? e : task.chance;
   /** Evaluate at the method's evaluation parameters (Schedule-Free's x), then restore the trained ones. */
-  const evaluateAt = (set: Dataset): Evaluation => {
-    if (method.evalParams === undefined) return evaluate(model, set);
+  const evaluateAt = (part: 'val' | 'test', angle: number, size?: number): Evaluation => {
+    const t0 = performance.now();
+    try {
+      return evaluateAtParams(part, angle, size);
+    } finally {
+      evalMs += performance.now() - t0;
+      evalItems += task.heldOutSize(part, size);
+    }
+  };
+  const evaluateAtParams = (part: 'val' | 'test', angle: number, size?: number): Evaluation => {
+    if (method.evalParams === undefined) return finite(task.evaluate(part, angle, size));
     const trained = variables.map((v) => tf.clone(v));
     const atEval = method.evalParams(state, params) as Record<string, tf.Tensor>;
     try {
       names.forEach((name, i) => {
         (variables[i] as tf.Variable).assign(atEval[name] as tf.Tensor);
       });
-      return evaluate(model, set);
+      return finite(task.evaluate(part, angle, size));
     } finally {
       variables.forEach((v, i) => {
         v.assign(trained[i] as tf.Tensor);
@@ -192,25 +167,25 @@ export async function runOne(
       tf.dispose([trained, atEval as never]);
     }
   };
-  const record = (step: number, angle: number, phase: number, set: Dataset): void => {
-    const result = evaluateAt(head(set, spec.evalSize));
+  // Periodic evaluations: validation data, except in the stream, which follows held-out test
+  // digits at the current angle (the validation digits are for choosing learning rates).
+  const heldOut = spec.study === 'shift' ? 'test' : 'val';
+  const record = (step: number, angle: number, phase: number): void => {
     evals.push({
       step,
       angle,
       phase,
-      ...result,
+      ...evaluateAt(heldOut, angle, spec.evalSize),
       lrFactor: lrFactor(step),
       ...probe(method, state),
     });
   };
-  const heldOut = (angle: number): Dataset =>
-    spec.study === 'shift' ? data.testAt(angle) : data.split.val;
 
   try {
-    record(0, angleAt(spec.shift, 1), 0, heldOut(angleAt(spec.shift, 1)));
+    record(0, angleAt(spec.shift, 1), 0);
     for (let step = 1; step <= spec.steps; step++) {
       const angle = angleAt(spec.shift, step);
-      const loss = trainStep(data.trainAt(angle), sampler(), spec.batchSize);
+      const loss = trainStep(angle);
       stepsDone = step;
       window += loss;
       windowCount++;
@@ -226,11 +201,10 @@ export async function runOne(
       }
       if (step % spec.evalEvery === 0 || step === spec.steps) {
         const phase = phaseAt(spec.shift, step);
-        record(step, angle, phase, heldOut(angle));
+        record(step, angle, phase);
         // At a shift, also measure the next distribution before training on it.
-        const nextAngle = angleAt(spec.shift, step + 1);
         if (step < spec.steps && phaseAt(spec.shift, step + 1) !== phase) {
-          record(step, nextAngle, phase + 1, heldOut(nextAngle));
+          record(step, angleAt(spec.shift, step + 1), phase + 1);
         }
       }
       if (step % YIELD_EVERY === 0) {
@@ -241,25 +215,19 @@ export async function runOne(
     onProgress?.(stepsDone);
     const lastAngle = angleAt(spec.shift, Math.max(1, stepsDone));
     const final = {
-      val: evaluateAt(data.valAt(lastAngle)),
-      test: evaluateAt(data.testAt(lastAngle)),
+      val: evaluateAt('val', lastAngle, spec.finalEvalSize),
+      test: evaluateAt('test', lastAngle, spec.finalEvalSize),
     };
-    return { spec, steps, evals, final, diverged, stepsDone, wallMs: performance.now() - started };
+    const wallMs = performance.now() - started;
+    return { spec, steps, evals, final, diverged, stepsDone, wallMs, evalMs, evalItems };
   } finally {
     treeDispose(state);
-    model.dispose();
+    task.dispose();
   }
 
-  function trainStep(set: Dataset, indices: Int32Array, batchSize: number): number {
-    const images = new Float32Array(batchSize * PIXELS);
-    const labels = new Int32Array(batchSize);
-    indices.forEach((j, i) => {
-      images.set(set.images.subarray(j * PIXELS, (j + 1) * PIXELS), i * PIXELS);
-      labels[i] = set.labels[j] as number;
-    });
-    const x = tf.tensor2d(images, [batchSize, PIXELS]);
-    const y = tf.tensor1d(labels, 'int32');
-    const { value, grads } = tf.variableGrads(() => crossEntropy(model.logits(x), y), variables);
+  function trainStep(angle: number): number {
+    const batch = task.batchLoss(angle);
+    const { value, grads } = tf.variableGrads(batch.loss, variables);
     try {
       const loss = value.dataSync()[0] as number;
       if (Number.isFinite(loss)) {
@@ -271,7 +239,8 @@ export async function runOne(
       }
       return loss;
     } finally {
-      tf.dispose([x, y, value]);
+      batch.dispose();
+      tf.dispose([value]);
       tf.dispose(Object.values(grads));
     }
   }

@@ -1,7 +1,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from './backend.js';
 import type { FromWorker, ToWorker, WorkerInit } from './pool.js';
-import { prepareData, runOne } from './train.js';
+import { prepareData } from './tasks.js';
+import { runOne } from './train.js';
 
 // One tfjs instance per worker thread: runs execute one at a time, each in full.
 const port = parentPort;

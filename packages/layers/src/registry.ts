@@ -13,8 +13,9 @@ import {
 } from '@tfopt/core';
 
 // The factory registry lives in @tfopt/core: every tfopt package registers
-// the factories it exports when it is imported, so a new optimizer needs no
-// edit here. These re-exports keep the registry reachable from this package.
+// the factories it exports in its registration module (`@tfopt/<package>/register`,
+// imported by its Node entry), so a new optimizer needs no edit here. These
+// re-exports keep the registry reachable from this package.
 export {
   getTransformFactory,
   registeredTransformFactories,
@@ -92,7 +93,7 @@ function encodeSpec(spec: TransformSpec, where: string): SpecJson {
   }
   if (getTransformFactory(spec.name) === undefined) {
     throw new NotSerializableError(
-      `${at}: no factory is registered under "${spec.name}"; call registerTransformFactory("${spec.name}", factory) in the program that saves and in the one that loads`,
+      `${at}: no factory is registered under "${spec.name}"; call registerTransformFactory("${spec.name}", factory) in the program that saves and in the one that loads (for a factory of a tfopt package, import its registration module there, e.g. \`import '@tfopt/eg/register';\`)`,
     );
   }
   const args = spec.args.map((a, i) => encodeValue(a, `${at}.args[${i}]`));
@@ -203,10 +204,14 @@ function revive(json: unknown, at: string): unknown {
 }
 
 function missingFactory(name: string, from: unknown): string {
+  // A tfopt package registers its factories in its registration module, which its Node entry
+  // imports; a bundle has only the registration modules it imports itself.
   const where =
-    typeof from === 'string'
-      ? `it was saved from ${from}: add \`import '${from}';\` to the program that loads`
-      : 'import the package that exports it (each tfopt package registers its factories when imported)';
+    typeof from !== 'string'
+      ? "import the registration module of the package that exports it (`import '@tfopt/<package>/register';`; under Node, importing the package is enough)"
+      : from.startsWith('@tfopt/')
+        ? `it was saved from ${from}: add \`import '${from}/register';\` to the program that loads (under Node, importing ${from} is enough)`
+        : `it was saved from ${from}: add \`import '${from}';\` to the program that loads`;
   return `no factory is registered under "${name}"; ${where}, or call registerTransformFactory("${name}", factory) before loading`;
 }
 

@@ -178,13 +178,20 @@ describe('resume in a fresh node process', () => {
     expect(child.names).toEqual(a.trainableWeights.map((w) => w.name));
     expectWeightsClose(child.weights, weights(a));
 
-    // Without @tfopt/eg the loading program is told which package to import.
+    // Its registration module alone (what a bundle imports) is enough too.
+    const registered = await runChild(job, "import '@tfopt/eg/register';");
+    expectWeightsClose(
+      (JSON.parse(registered.stdout) as { weights: number[][] }).weights,
+      weights(a),
+    );
+
+    // Without @tfopt/eg the loading program is told which module to import.
     const failed = await runChild(job, '').then(
       () => '',
       (error: { stderr: string }) => error.stderr,
     );
     expect(failed).toMatch(
-      /no factory is registered under "egAdam"; it was saved from @tfopt\/eg: add `import '@tfopt\/eg';`/,
+      /no factory is registered under "egAdam"; it was saved from @tfopt\/eg: add `import '@tfopt\/eg\/register';`/,
     );
     optimizer.dispose();
     a.dispose();

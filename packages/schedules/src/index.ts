@@ -6,18 +6,6 @@
  *
  * @packageDocumentation
  */
-import { registerPackageFactories } from '@tfopt/core';
-import * as self from './index.js';
+import './register.js';
 
-export * from './cosine.js';
-export * from './exponential.js';
-export * from './join.js';
-export * from './piecewise.js';
-export * from './polynomial.js';
-
-// Every schedule factory this package exports can be saved and revived by name.
-registerPackageFactories('@tfopt/schedules', self);
-
-export * from './interpolate.js';
-export * from './sgdr.js';
-export * from './warmupExponential.js';
+export * from './exports.js';

@@ -1,7 +1,11 @@
 // Bundled by vite from the installed tarballs and run in headless Chromium: trains a tiny
-// model with egAdam on each backend the browser offers and leaves the losses on `window`.
+// model with egAdam on each backend the browser offers and leaves the losses on `window`. On
+// cpu it first loads the fused path (a chunk of its own in the bundle) and trains fused, then
+// saves the model and loads it back, which needs @tfopt/eg's registration module.
 import * as tf from '@tensorflow/tfjs';
+import { loadFusedSteps } from '@tfopt/core';
 import { egAdam } from '@tfopt/eg';
+import '@tfopt/eg/register';
 import { TransformOptimizer } from '@tfopt/layers';
 
 function webglRenderer() {
@@ -16,12 +20,37 @@ async function train(backend) {
   if (!offered || tf.getBackend() !== backend) return { backend, offered: false };
   const xs = tf.randomNormal([64, 4], 0, 1, 'float32', 1);
   const ys = tf.sum(xs, 1, true);
+  const fused = backend === 'cpu';
+  if (fused) await loadFusedSteps();
   const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 1 })] });
-  model.compile({ optimizer: new TransformOptimizer(egAdam(0.05)), loss: 'meanSquaredError' });
+  const optimizer = new TransformOptimizer(egAdam(0.05), fused ? { fused: true } : {});
+  model.compile({ optimizer, loss: 'meanSquaredError' });
   const history = await model.fit(xs, ys, { epochs: 20, verbose: 0 });
+  const run = { backend, offered: true, fused, loss: history.history.loss };
+  if (fused) run.resumedLoss = await saveLoadResume(model, xs, ys);
   tf.dispose([xs, ys]);
   model.dispose();
-  return { backend, offered: true, loss: history.history.loss };
+  return run;
+}
+
+// Save with the optimizer, load into a new model and train one more epoch: the loss it reports.
+async function saveLoadResume(model, xs, ys) {
+  let saved;
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      saved = artifacts;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+    { includeOptimizer: true },
+  );
+  const restored = await tf.loadLayersModel(tf.io.fromMemory(saved));
+  if (!(restored.optimizer instanceof TransformOptimizer)) {
+    throw new Error('the loaded model has no TransformOptimizer');
+  }
+  const history = await restored.fit(xs, ys, { epochs: 1, verbose: 0 });
+  restored.optimizer.dispose();
+  restored.dispose();
+  return history.history.loss[0];
 }
 
 window.releaseCheck = (async () => {

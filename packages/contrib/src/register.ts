@@ -1,0 +1,10 @@
+// The registration module, `import '@tfopt/contrib/register'`: registers every factory this
+// package exports, so that saved specs naming them can be revived, and adds its aliases to the
+// optimizer catalog. The Node entry (index.ts) imports it; a bundle imports it in the program
+// that saves or loads.
+import { registerOptimizers, registerPackageFactories } from '@tfopt/core';
+import { OPTIMIZERS } from './catalog.js';
+import * as exported from './exports.js';
+
+registerPackageFactories('@tfopt/contrib', exported);
+registerOptimizers(OPTIMIZERS);
