@@ -70,9 +70,16 @@ export function timeInterleaved(items: readonly Timed[], options: TimingOptions)
   }));
 }
 
-/** Wait for `t` by reading back one element (not the whole tensor). */
+/**
+ * Wait for `t` by reading back one element (not the whole tensor). On wasm a
+ * gather: tfjs's wasm slice first copies its whole input out of the heap
+ * (about 15 ms for 1e6 floats), which would dwarf a fused step.
+ */
 export function syncOn(t: tf.Tensor): void {
-  const one = tf.tidy(() => tf.slice(tf.reshape(t, [-1]), 0, 1));
+  const one = tf.tidy(() => {
+    const flat = tf.reshape(t, [-1]);
+    return tf.getBackend() === 'wasm' ? tf.gather(flat, [0]) : tf.slice(flat, 0, 1);
+  });
   one.dataSync();
   one.dispose();
 }

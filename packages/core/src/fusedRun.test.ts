@@ -12,6 +12,7 @@ import {
   tidy,
   treeDispose,
   treeMap,
+  treeMapN,
   treeScale,
   treeZerosLike,
   withSpec,
@@ -50,8 +51,80 @@ function testScale(factor: number): GradientTransformation<Record<string, never>
   );
 }
 
+interface RememberState {
+  readonly last: Tree;
+}
+
+/** Per leaf: u ← u / (1 + |<g, last>|) with g the raw gradient; last ← the incoming u. */
+function testRemember(): GradientTransformation<RememberState> {
+  return withSpec(
+    {
+      init: (params) => tidy(() => ({ last: treeZerosLike(params) })),
+      update: (updates, state, _params, context) =>
+        tidy(() => {
+          const raw = context?.grads ?? updates;
+          const [out, last] = treeMapN(
+            2,
+            (u, g, l) => [tf.div(u, tf.add(1, tf.abs(tf.sum(tf.mul(g, l))))), tf.clone(u)],
+            updates,
+            raw,
+            state.last,
+          );
+          return [out as Tree, { last: last as Tree }] as const;
+        }),
+    },
+    'testRunRemember',
+    [],
+  );
+}
+
+registerFusedLink('testRunRemember', () => ({
+  slots: ['last'],
+  writes: [],
+  slotIsUpdate: 'last',
+  readsGradient: true,
+  reduction: { readsUpdate: false, terms: ({ g, slot }) => ({ dot: `${g} * ${slot('last')}` }) },
+  prepare: () => ({
+    afterSums: ({ perLeaf }) => ({
+      leafConstants: perLeaf.map((sums) => ({ k: 1 / (1 + Math.abs(sums.dot as number)) })),
+    }),
+    next: ({ last }) => ({ last }),
+  }),
+  code: ({ u, constant: k }) => `${u} = ${u} * ${k('k')};`,
+}));
+
+/** u ← u + 0.25 · last, with last the incoming update of the step before; last ← the incoming u. */
+function testLag(): GradientTransformation<RememberState> {
+  return withSpec(
+    {
+      init: (params) => tidy(() => ({ last: treeZerosLike(params) })),
+      update: (updates, state) =>
+        tidy(() => {
+          const [out, last] = treeMapN(
+            2,
+            (u, l) => [tf.add(u, tf.mul(l, 0.25)), tf.clone(u)],
+            updates,
+            state.last,
+          );
+          return [out as Tree, { last: last as Tree }] as const;
+        }),
+    },
+    'testRunLag',
+    [],
+  );
+}
+
+registerFusedLink('testRunLag', () => ({
+  slots: ['last'],
+  writes: [],
+  slotIsUpdate: 'last',
+  prepare: () => ({ next: ({ last }) => ({ last }) }),
+  code: ({ u, slot }) => `${u} = ${u} + ${slot('last')} * 0.25;`,
+}));
+
 registerFusedLink('testRunTrace', ([decay]) => ({
   slots: ['trace'],
+  updateIsSlot: 'trace',
   prepare: () => ({ constants: { decay: decay as number }, next: ({ trace }) => ({ trace }) }),
   code: ({ u, slot, store, constant: k }) =>
     `const t = ${slot('trace')} * ${k('decay')} + ${u}; ${store('trace', 't')} ${u} = t;`,
@@ -126,6 +199,71 @@ describeEachBackend('the fused path on long tensors', () => {
     treeDispose([fusedVars, plainVars, fusedState, plainState]);
   });
 });
+
+describeEachBackend("the fused path with a slot that shares another slot's data", () => {
+  it('rewrites the shared buffer after the reduction has read it, as a float64 reference does', () => {
+    // chain(trace 0.5, remember, scale −0.1): last is the trace itself (no copy), and the
+    // reduction <g, last> must see the trace of the step before. In plain JS doubles:
+    // t ← 0.5 t + g; u ← t / (1 + |<g, last>|); last ← t; w ← w − 0.1 u.
+    const w = Array.from({ length: N }, (_, i) => start(i));
+    const t = new Array<number>(N).fill(0);
+    let last = new Array<number>(N).fill(0);
+    const tx = chain(testTrace(DECAY), testRemember(), testScale(-LR));
+    const vars = makeVars();
+    let state = tx.init(vars);
+    let traceBuffer: unknown;
+    for (let k = 1; k <= 6; k++) {
+      let dot = 0;
+      for (let i = 0; i < N; i++) dot += gradAt(k, i) * (last[i] as number);
+      for (let i = 0; i < N; i++) {
+        t[i] = DECAY * (t[i] as number) + gradAt(k, i);
+        w[i] = (w[i] as number) - (LR * (t[i] as number)) / (1 + Math.abs(dot));
+      }
+      last = [...t];
+      const grads = gradTree(k);
+      state = stepVariables(tx, vars, grads, state, undefined, FUSED);
+      treeDispose(grads);
+      const trace = (state[0].trace as { w: tf.Tensor }).w;
+      expect((state[1].last as { w: tf.Tensor }).w.dataId).toBe(trace.dataId);
+      // From the third step on, the trace's buffer is rewritten in place.
+      if (k >= 3) expect(tf.getBackend() !== 'cpu' || bufferOf(trace) === traceBuffer).toBe(true);
+      traceBuffer = tf.getBackend() === 'cpu' ? bufferOf(trace) : undefined;
+    }
+    const tol = { rtol: 1e-4, atol: 1e-5 };
+    expectArrayClose(peek(vars.w), w, tol, 'params');
+    expectArrayClose(peek((state[0].trace as { w: tf.Tensor }).w), t, tol, 'trace');
+    treeDispose([vars, state]);
+  });
+});
+
+describeEachBackend(
+  "the fused path with a slot read in its pass that shares another's data",
+  () => {
+    it('keeps the old values for the slot that reads them, as a float64 reference does', () => {
+      // chain(trace 0.5, lag, scale −0.1): last is the trace itself, and lag reads it in the same
+      // pass that writes the new trace, so the trace cannot be rewritten in place. In doubles:
+      // t ← 0.5 t + g; u ← t + 0.25 last; last ← t; w ← w − 0.1 u.
+      const w = Array.from({ length: N }, (_, i) => start(i));
+      const t = new Array<number>(N).fill(0);
+      let last = new Array<number>(N).fill(0);
+      const tx = chain(testTrace(DECAY), testLag(), testScale(-LR));
+      const vars = makeVars();
+      let state = tx.init(vars);
+      for (let k = 1; k <= 5; k++) {
+        for (let i = 0; i < N; i++) {
+          t[i] = DECAY * (t[i] as number) + gradAt(k, i);
+          w[i] = (w[i] as number) - LR * ((t[i] as number) + 0.25 * (last[i] as number));
+        }
+        last = [...t];
+        const grads = gradTree(k);
+        state = stepVariables(tx, vars, grads, state, undefined, FUSED);
+        treeDispose(grads);
+      }
+      expectArrayClose(peek(vars.w), w, { rtol: 1e-4, atol: 1e-5 }, 'params');
+      treeDispose([vars, state]);
+    });
+  },
+);
 
 describe('the fused path on cpu rewrites only the buffers nothing else can see', () => {
   beforeAll(async () => {

@@ -718,15 +718,48 @@ export function runFusedStep(
     refs.set(t.dataId, (refs.get(t.dataId) ?? 0) + 1);
   }
   const backend = tf.backend();
+  // A slot may share its tensor's data with another slot (in egSgdm the previous updates are
+  // the momentum trace). The buffer is still the step's to rewrite when these slots hold every
+  // reference to it and the others are neither read by the main pass nor written: the
+  // reduction passes, which may read them, have run.
+  const mainReads = new Set(main.arrays);
+  const slotUses = new Map<object, { readonly array: number; readonly quiet: boolean }[]>();
+  program.links.forEach((link, j) => {
+    const stored = new Set(link.writes);
+    if (link.fused.slotIsUpdate !== undefined && link.shares === undefined) {
+      stored.add(link.fused.slotIsUpdate);
+    }
+    link.slots.forEach((slot, k) => {
+      const array = program.arrays.get(`${j}:in:${slot}`) as number;
+      const quiet = !mainReads.has(array) && !stored.has(slot);
+      for (const t of (slotLeaves[j] as tf.Tensor[][])[k] as tf.Tensor[]) {
+        const uses = slotUses.get(t.dataId) ?? [];
+        uses.push({ array, quiet });
+        slotUses.set(t.dataId, uses);
+      }
+    });
+  });
+  /** Whether only `input` (read through `array`, for a slot) may see its data after the step. */
+  const alone = (input: tf.Tensor, array: number | undefined): boolean => {
+    const count = refs.get(input.dataId) ?? 0;
+    if (backend.refCount(input.dataId) !== count) return false;
+    if (count === 1) return true;
+    const uses = slotUses.get(input.dataId) ?? [];
+    if (array === undefined || uses.length !== count) return false;
+    let self = false;
+    return uses.every((use) => {
+      if (!self && use.array === array) {
+        self = true;
+        return true;
+      }
+      return use.quiet;
+    });
+  };
   const created: Output[] = [];
   /** The output replacing `input`: its own buffer when allowed, else a new one. */
-  const output = (input: tf.Tensor, keep: boolean, allowInPlace = true): Output => {
-    const alone =
-      allowInPlace &&
-      !checkFinite &&
-      refs.get(input.dataId) === 1 &&
-      backend.refCount(input.dataId) === 1;
-    const out = (alone ? memory.reuse?.(input, keep) : undefined) ?? memory.allocate(input.shape);
+  const output = (input: tf.Tensor, keep: boolean, inPlace: boolean, array?: number): Output => {
+    const reused = inPlace && !checkFinite && alone(input, array);
+    const out = (reused ? memory.reuse?.(input, keep) : undefined) ?? memory.allocate(input.shape);
     created.push(out);
     return out;
   };
@@ -742,9 +775,10 @@ export function runFusedStep(
       for (const slot of written) {
         const k = link.slots.indexOf(slot);
         const olds = (slotLeaves[j] as tf.Tensor[][])[k] as tf.Tensor[];
+        const array = program.arrays.get(`${j}:in:${slot}`);
         outSlots.set(
           `${j}:${slot}`,
-          olds.map((t) => output(t, false)),
+          olds.map((t) => output(t, false, true, array)),
         );
       }
     });

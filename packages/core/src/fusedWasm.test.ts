@@ -183,6 +183,30 @@ describe('the WebAssembly SIMD form of a pass', () => {
     expect(Math.abs((wasm.out[1] as number) / (js.sums[1] as number) - 1)).toBeLessThan(1e-6);
   });
 
+  it('sums over many elements in blocks, close to a float64 sum', () => {
+    // 1000 elements: three blocks of 256 and a last one of 232, summed as float32 within a block.
+    const n = 1000;
+    const big = new WebAssembly.Memory({ initial: 1 });
+    const x = new Float32Array(big.buffer, 0, n);
+    x.set(Array.from({ length: n }, (_, i) => Math.sin(i) * (1 + (i % 13))));
+    const pass = compileWasm(
+      'const v = A0[i]; { r0 += v; } { r1 += v * v * K0; }',
+      [0],
+      [0],
+      2,
+      big,
+    );
+    const [sum, squares] = pass?.run(n, [0], [0.5], 8 * n) ?? [];
+    let sum64 = 0;
+    let squares64 = 0;
+    for (const v of x) {
+      sum64 += v;
+      squares64 += v * v * 0.5;
+    }
+    expect(Math.abs((sum as number) - sum64)).toBeLessThan(1e-4 * squares64 ** 0.5);
+    expect(Math.abs((squares as number) / squares64 - 1)).toBeLessThan(1e-6);
+  });
+
   it('keeps block scopes apart, as JavaScript does', () => {
     const loop = `let u = A0[i]; { const t = u * 2; u = t; } { const t = u + 1; u = t; } A1[i] = u;`;
     const inputs = [OTHER.map((x) => (Number.isFinite(x) ? x : 0)), new Array(N).fill(0)];

@@ -265,6 +265,8 @@ function name(s: string): number[] {
 // Compiling
 
 const PMIN = 0xea;
+// Elements per block of a reduction's float32 sums: 64 per lane.
+const SUM_BLOCK = 256;
 const PMAX = 0xeb;
 
 function sameExpr(x: Expr, y: Expr): boolean {
@@ -381,17 +383,22 @@ function encode(
   constants: readonly number[],
   sums: number,
 ): Uint8Array {
-  // Locals: params (n, one pointer per array, the constants' address), then i, offset, v128s.
+  // Locals: params (n, one pointer per array, the constants' address), then i, offset, the
+  // end of a block of a reduction, v128s.
   const pointerOf = new Map(arrays.map((a, k) => [a, 1 + k]));
   const constantAt = new Map(constants.map((c, k) => [c, 4 * k]));
   const constantsLocal = 1 + arrays.length;
   const params = 2 + arrays.length;
   const iLocal = params;
   const offLocal = params + 1;
+  const endLocal = params + 2;
   let vectors = 0;
-  const vector = () => params + 2 + vectors++;
-  const accumulators = Array.from({ length: sums }, () => [vector(), vector()] as const);
-  const temp = vector();
+  const vector = () => params + 3 + vectors++;
+  // Each sum: two f64x2 accumulators (lanes 0-1 and 2-3) and a float32 sum of one block.
+  const accumulators = Array.from(
+    { length: sums },
+    () => ({ lo: vector(), hi: vector(), block: vector() }) as const,
+  );
   const scopes: Map<string, number>[] = [new Map()];
   const lookup = (n: string): number => {
     for (let s = scopes.length - 1; s >= 0; s--) {
@@ -494,11 +501,9 @@ function encode(
         const m = /^r(\d+)$/.exec(s.name);
         const acc = m === null ? undefined : accumulators[Number(m[1])];
         if (acc === undefined) throw new Unsupported(`unknown sum ${s.name}`);
+        emit(0x20, ...uleb(acc.block));
         value(s.e);
-        emit(0x22, ...uleb(temp), ...OP.promoteLow, 0x20, ...uleb(acc[0]), ...OP.f64x2Add);
-        emit(0x21, ...uleb(acc[0]));
-        emit(0x20, ...uleb(temp), 0x20, ...uleb(temp), ...OP.shuffleHigh, ...OP.promoteLow);
-        emit(0x20, ...uleb(acc[1]), ...OP.f64x2Add, 0x21, ...uleb(acc[1]));
+        emit(...simd(0xe4), 0x21, ...uleb(acc.block));
         return;
       }
       case 'if': {
@@ -527,29 +532,46 @@ function encode(
     }
   };
 
-  // Prologue: the sums at zero.
-  for (const [lo, hi] of accumulators) {
-    emit(
-      0x44,
-      ...new Array<number>(8).fill(0),
-      ...OP.f64x2Splat,
-      0x22,
-      ...uleb(lo),
-      0x21,
-      ...uleb(hi),
-    );
-  }
-  // for (i = 0; i < n; i += 4) { offset = 4 i; body }
-  emit(0x02, 0x40, 0x03, 0x40);
-  emit(0x20, ...uleb(iLocal), 0x20, 0, 0x4f, 0x0d, 1);
-  emit(0x20, ...uleb(iLocal), 0x41, 2, 0x74, 0x21, ...uleb(offLocal));
-  for (const s of body) statement(s);
-  emit(0x20, ...uleb(iLocal), 0x41, 4, 0x6a, 0x21, ...uleb(iLocal), 0x0c, 0, 0x0b, 0x0b);
-  // Epilogue: 0 for the main pass, the four lanes of each sum added for a reduction.
-  if (sums === 0) emit(0x41, 0);
-  for (const [lo, hi] of accumulators) {
-    emit(0x20, ...uleb(lo), ...OP.f64x2Lane(0), 0x20, ...uleb(lo), ...OP.f64x2Lane(1), 0xa0);
-    emit(0x20, ...uleb(hi), ...OP.f64x2Lane(0), 0xa0, 0x20, ...uleb(hi), ...OP.f64x2Lane(1), 0xa0);
+  /** for (; i < limit; i += 4) { offset = 4 i; body } */
+  const loop = (limit: number) => {
+    emit(0x02, 0x40, 0x03, 0x40);
+    emit(0x20, ...uleb(iLocal), 0x20, ...uleb(limit), 0x4f, 0x0d, 1);
+    emit(0x20, ...uleb(iLocal), 0x41, 2, 0x74, 0x21, ...uleb(offLocal));
+    for (const s of body) statement(s);
+    emit(0x20, ...uleb(iLocal), 0x41, 4, 0x6a, 0x21, ...uleb(iLocal), 0x0c, 0, 0x0b, 0x0b);
+  };
+  if (sums === 0) {
+    loop(0);
+    emit(0x41, 0);
+  } else {
+    // A reduction sums in float32 over blocks of SUM_BLOCK elements and adds each block's sums
+    // into float64 (two promotions per block instead of per four elements).
+    for (const { lo, hi } of accumulators) {
+      emit(0x44, ...new Array<number>(8).fill(0), ...OP.f64x2Splat);
+      emit(0x22, ...uleb(lo), 0x21, ...uleb(hi));
+    }
+    emit(0x02, 0x40, 0x03, 0x40);
+    emit(0x20, ...uleb(iLocal), 0x20, 0, 0x4f, 0x0d, 1);
+    // end = min(i + SUM_BLOCK, n)
+    emit(0x20, ...uleb(iLocal), 0x41, ...sleb(SUM_BLOCK), 0x6a, 0x22, ...uleb(endLocal));
+    emit(0x20, 0, 0x20, ...uleb(endLocal), 0x20, 0, 0x49, 0x1b, 0x21, ...uleb(endLocal));
+    for (const { block } of accumulators) {
+      emit(0x43, ...f32Bytes(0), ...OP.f32x4Splat, 0x21, ...uleb(block));
+    }
+    loop(endLocal);
+    for (const { lo, hi, block } of accumulators) {
+      emit(0x20, ...uleb(block), ...OP.promoteLow, 0x20, ...uleb(lo), ...OP.f64x2Add);
+      emit(0x21, ...uleb(lo));
+      emit(0x20, ...uleb(block), 0x20, ...uleb(block), ...OP.shuffleHigh, ...OP.promoteLow);
+      emit(0x20, ...uleb(hi), ...OP.f64x2Add, 0x21, ...uleb(hi));
+    }
+    emit(0x0c, 0, 0x0b, 0x0b);
+    // The four lanes of each sum added.
+    for (const { lo, hi } of accumulators) {
+      emit(0x20, ...uleb(lo), ...OP.f64x2Lane(0), 0x20, ...uleb(lo), ...OP.f64x2Lane(1), 0xa0);
+      emit(0x20, ...uleb(hi), ...OP.f64x2Lane(0), 0xa0);
+      emit(0x20, ...uleb(hi), ...OP.f64x2Lane(1), 0xa0);
+    }
   }
   emit(0x0b);
 
@@ -562,7 +584,7 @@ function encode(
     ...uleb(results.length),
     ...results,
   ];
-  const locals = [...uleb(2), ...uleb(2), I32, ...uleb(vectors), V128];
+  const locals = [...uleb(2), ...uleb(3), I32, ...uleb(vectors), V128];
   const fnBody = [...locals, ...code];
   return new Uint8Array([
     0x00,
