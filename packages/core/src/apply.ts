@@ -172,9 +172,10 @@ export interface StepOptions {
    * they agree to float32 rounding. On wasm the pass is compiled to
    * WebAssembly SIMD (float32, as tfjs's kernels compute) and rewrites the
    * buffers of the variables and the state in place where no other tensor
-   * refers to them (never with `checkFinite`); on cpu it is a JavaScript loop
-   * (float64 per element, stored as float32) that writes new buffers, since
-   * the cpu backend hands its buffers out (`dataSync`, slices).
+   * refers to them (never with `checkFinite`); on cpu the same SIMD pass runs
+   * over chunks copied through its own WebAssembly memory, and rewrites in
+   * place only the buffers it made itself that nothing has read out since
+   * (`dataSync`, `data`, a live slice).
    *
    * Under Node the fused path is there from the import on. In a bundle it is
    * a chunk of its own, fetched from the first step on cpu or wasm; steps run
