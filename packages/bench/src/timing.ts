@@ -24,6 +24,17 @@ export interface TimingOptions {
   readonly maxStepsPerBlock: number;
 }
 
+/**
+ * Run a full garbage collection when Node was started with `--expose-gc`
+ * (the bench script does), so that a contender that frees large buffers
+ * (tf.train's per-step intermediates) does not leave its collection to be
+ * timed in the next contender's block.
+ */
+export function collectGarbage(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (typeof gc === 'function') gc();
+}
+
 /** Steps per block for a contender whose step takes `msPerStep`. */
 export function stepsPerBlock(msPerStep: number, blockMs: number, max: number): number {
   if (!(msPerStep > 0)) return max;
@@ -53,6 +64,7 @@ export function timeInterleaved(items: readonly Timed[], options: TimingOptions)
       const i = (b + k) % items.length;
       const item = items[i] as Timed;
       const n = steps[i] as number;
+      collectGarbage();
       const before = tf.memory().numTensors;
       const t0 = performance.now();
       for (let s = 0; s < n; s++) item.step();
