@@ -24,7 +24,9 @@ export interface RunPool {
   readonly slots: number;
   /**
    * Run `specs` (in order, `slots` at a time) until done or `signal` aborts;
-   * runs cut short by an abort are dropped, finished ones are returned.
+   * runs cut short by an abort are dropped, finished ones are returned. Results
+   * and failures come back in the order of `specs`, whatever order the runs
+   * finished in, so the raw files of two runs of a study line up.
    */
   run(
     specs: readonly RunSpec[],
@@ -53,6 +55,16 @@ export interface WorkerInit {
 }
 
 class Aborted extends Error {}
+
+/** `items` (each naming the spec it ran) sorted into the order of `specs`, by spec key. */
+export function inSpecOrder<T extends { readonly spec: RunSpec }>(
+  specs: readonly RunSpec[],
+  items: readonly T[],
+): T[] {
+  const position = new Map(specs.map((spec, i) => [spec.key, i]));
+  const at = (item: T): number => position.get(item.spec.key) ?? specs.length;
+  return [...items].sort((a, b) => at(a) - at(b));
+}
 
 /**
  * A pool of `slots` workers, or the current thread when `slots` is 1 (which
@@ -190,7 +202,7 @@ async function workerPool(slots: number, init: WorkerInit): Promise<RunPool> {
           dispatch(slot, worker);
         });
       });
-      return { results, failures };
+      return { results: inSpecOrder(specs, results), failures: inSpecOrder(specs, failures) };
     },
     close: async () => {
       const stopping = alive;
